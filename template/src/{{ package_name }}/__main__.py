@@ -1,4 +1,7 @@
-"""The command line. Exit status: 0 done, 2 bad input or usage (one line on stderr), 1 anything else."""
+"""The command line.
+
+Exit status: 0 done; 2 bad input or usage (one line on stderr, no traceback); 1 anything else.
+"""
 
 from __future__ import annotations
 
