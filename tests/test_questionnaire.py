@@ -1,0 +1,152 @@
+"""The questionnaire: validators say what is wrong, no trust is needed, no secret is stored."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import yaml
+from entsoe.mappings import Area
+
+from conftest import BIN, COPIER_YML, QUESTIONS, render
+
+# question -> (bad answer, extra answers it needs, what the error must say)
+BAD_ANSWERS: list[tuple[str, Any, dict[str, Any], str]] = [
+    ("project_name", "   ", {}, "The project name must not be empty."),
+    ("project_slug", "Bad Slug", {}, "The slug must start with a letter"),
+    ("project_slug", "a" * 41, {}, "at most 40 characters"),
+    ("package_name", "1grid", {}, "must be a lowercase Python identifier"),
+    ("package_name", "pandas", {}, "would shadow another module"),
+    ("description", "", {}, "The description must not be empty."),
+    ("author_name", " ", {}, "The author name must not be empty."),
+    ("author_email", "nobody", {}, "'nobody' is not an email address."),
+    ("github_repository", "just-a-name", {}, "must be 'owner/name'"),
+    ("aws_region", "eu-mars-1", {}, "'eu-mars-1' is not an AWS region code"),
+    ("prefect_workspace", "Acct/WS", {}, "must be 'account-handle/workspace-handle'"),
+    ("work_pool_name", "Pool_1", {}, "The work pool name must be lowercase"),
+    ("ecs_cpu", 300, {}, "Invalid choice"),
+    ("ecs_memory", 999, {"ecs_cpu": 1024}, "Fargate does not run 1024 CPU units with 999 MiB"),
+    ("ecs_memory", 4096, {"ecs_cpu": 256}, "valid memory values: 512, 1024, 2048"),
+    ("github_aws_auth", "password", {}, "Invalid choice"),
+    ("pulumi_backend", "local", {}, "Invalid choice"),
+    ("pulumi_state_bucket", "Bad_Bucket", {"pulumi_backend": "s3"}, "not a valid S3 bucket"),
+    ("pulumi_stack", "prod stack", {}, "The stack name may hold only"),
+    ("document_types", [], {}, "Choose at least one document type."),
+    ("document_types", ["A11"], {}, "Invalid choice"),
+    ("bidding_zones", [], {}, "Choose at least one bidding zone."),
+    ("bidding_zones", ["10YXX"], {}, "Invalid choice"),
+    ("newsletter_recipients", ["ok@example.com", "nope"], {}, "'nope' is not an email address."),
+    ("newsletter_recipients", "a@example.com", {}, "must be a list of email addresses"),
+    ("newsletter_recipients", [], {}, "Give at least one recipient."),
+    ("sender_address", "me@localhost", {}, "'me@localhost' is not an email address."),
+    ("smtp_host", "bad host", {}, "'bad host' is not a host name."),
+    ("smtp_security", "tls1.0", {}, "Invalid choice"),
+    ("smtp_port", 70000, {}, "The SMTP port must be between 1 and 65535"),
+    ("python_version", "2.7", {}, "Invalid choice"),
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "bad", "extra", "message"),
+    BAD_ANSWERS,
+    ids=[f"{q}-{i}" for i, (q, *_) in enumerate(BAD_ANSWERS)],
+)
+def test_bad_answer_is_rejected_with_its_message(
+    copier_template: Path, tmp_path: Path, question: str, bad: Any, extra: dict, message: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        render(copier_template, tmp_path / "out", **{**extra, question: bad})
+    assert not (tmp_path / "out" / "pyproject.toml").exists()
+
+
+def test_every_validated_or_choice_question_has_a_bad_answer_test() -> None:
+    checked = {question for question, *_ in BAD_ANSWERS}
+    asked = {
+        name
+        for name, spec in QUESTIONS.items()
+        if ("validator" in spec or "choices" in spec) and spec.get("when") is not False
+    }
+    assert asked - checked == set()
+
+
+def test_every_question_has_type_help_and_default() -> None:
+    for name, spec in QUESTIONS.items():
+        assert {"type", "default"} <= set(spec), name
+        if spec.get("when") is not False:
+            assert spec.get("help"), name
+
+
+def test_no_feature_that_needs_trust() -> None:
+    assert not {"_tasks", "_migrations", "_jinja_extensions", "_external_data"} & set(COPIER_YML)
+
+
+def test_copier_cli_copies_defaults_without_trust(copier_template: Path, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [str(BIN / "copier"), "copy", "--defaults", "--vcs-ref", "HEAD", str(copier_template), "p"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    answers = yaml.safe_load((tmp_path / "p" / ".copier-answers.yml").read_text())
+    assert answers["package_name"] == "entsoe_newsletter"
+    assert answers["bidding_zones"] == ["10Y1001A1001A82H"]
+    assert answers["document_types"] == ["A69"]
+
+
+def test_no_secret_lands_in_the_rendered_project(
+    copier_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secrets = {
+        "SMTP_PASSWORD": "smtp-secret-4b1d",
+        "PREFECT_API_KEY": "pnu_secret_9f3e",
+        "AWS_SECRET_ACCESS_KEY": "aws-secret-77c2",
+        "ENTSOE_API_KEY": "entsoe-secret-0a9b",
+    }
+    for name, value in secrets.items():
+        monkeypatch.setenv(name, value)
+    # Even when someone passes a secret as data, it is not a question, so it is not stored.
+    project = render(copier_template, tmp_path / "p", smtp_password=secrets["SMTP_PASSWORD"])
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    stored = {key for key in answers if not key.startswith("_")}
+    assert stored <= set(QUESTIONS)
+    assert not any(re.search("password|token|secret|api_key", key) for key in stored)
+    for path in project.rglob("*"):
+        if path.is_file() and ".git" not in path.parts:
+            text = path.read_text(errors="replace")
+            for value in secrets.values():
+                assert value not in text, f"{value} landed in {path}"
+
+
+def test_derived_values_are_not_asked_nor_stored(rendered) -> None:
+    derived = {name for name, spec in QUESTIONS.items() if spec.get("when") is False}
+    assert derived, "expected computed values such as webhook_resource_id"
+    answers = yaml.safe_load((rendered("defaults") / ".copier-answers.yml").read_text())
+    assert not derived & set(answers)
+
+
+def test_region_list_matches_botocore_ecs_regions() -> None:
+    validator = QUESTIONS["aws_region"]["validator"]
+    offered = set(re.findall(r"'([a-z]{2}-[a-z]+-\d)'", validator))
+    assert offered == set(boto3.session.Session().get_available_regions("ecs"))
+
+
+def test_bidding_zones_are_entsoe_areas() -> None:
+    known = {area.value for area in Area}
+    for label, eic in QUESTIONS["bidding_zones"]["choices"].items():
+        assert eic in known, label
+
+
+def test_strict_undefined_fails_a_misspelt_variable(copier_template: Path, tmp_path: Path) -> None:
+    broken = copier_template.parent / "broken-template"
+    subprocess.run(["cp", "-r", str(copier_template), str(broken)], check=True)
+    (broken / "template" / "typo.txt.jinja").write_text("{{ projcet_name }}\n")
+    subprocess.run(["git", "add", "-A"], cwd=broken, check=True)
+    subprocess.run(["git", "commit", "-qm", "typo"], cwd=broken, check=True)
+    with pytest.raises(Exception, match="projcet_name"):
+        render(broken, tmp_path / "p")

