@@ -31,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _parse(args: argparse.Namespace) -> int:
-    raise NotImplementedError  # the ingestion issue fills this in
+    args.file.read_bytes()
+    raise NotImplementedError("parsing arrives in 0.2.0")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
