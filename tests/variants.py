@@ -40,7 +40,9 @@ def pairwise(parameters: list[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
             if gain > best_gain:
                 best, best_gain = row, gain
         rows.append(best)
-        uncovered = {(a, va, b, vb) for (a, va, b, vb) in uncovered if not (best[a] == va and best[b] == vb)}
+        uncovered = {
+            (a, va, b, vb) for (a, va, b, vb) in uncovered if not (best[a] == va and best[b] == vb)
+        }
     return rows
 
 
