@@ -61,6 +61,8 @@ def rendered(copier_template: Path, tmp_path_factory: pytest.TempPathFactory):
 def tool_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    # pytest-copier is installed for the template's tests, not the rendered project's.
+    env["PYTEST_ADDOPTS"] = "-p no:copier"
     env.setdefault("MYPY_CACHE_DIR", str(TEMPLATE_ROOT / "build" / "mypy-cache"))
     if SAMPLES.is_dir():
         env.setdefault("ENTSOE_SAMPLES_DIR", str(SAMPLES))

@@ -6,11 +6,13 @@ Exit status: 0 done; 2 bad input or usage (one line on stderr, no traceback); 1 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from . import documents, push
 from .errors import BadInput
 
 
@@ -27,12 +29,62 @@ def build_parser() -> argparse.ArgumentParser:
     parse = commands.add_parser("parse", help="print a document or a whole push body as CSV")
     parse.add_argument("file", type=Path, help="the document, or the HTTP body of a push")
     parse.set_defaults(run=_parse)
+
+    letter = commands.add_parser("newsletter", help="render a document's newsletter, not sent")
+    letter.add_argument("file", type=Path, help="the document, or the HTTP body of a push")
+    letter.add_argument("--out", type=Path, required=True, help="folder for the HTML, text, charts")
+    letter.set_defaults(run=_newsletter)
+
+    local = commands.add_parser("local", help="run the whole event-driven loop on this machine")
+    local.add_argument(
+        "action",
+        nargs="?",
+        choices=["replay"],
+        help="replay: re-emit inbox items not yet processed",
+    )
+    local.set_defaults(run=_local)
     return parser
 
 
 def _parse(args: argparse.Namespace) -> int:
-    args.file.read_bytes()
-    raise NotImplementedError("parsing arrives in 0.2.0")
+    document = documents.parse(push.extract(_read(args.file)).document)
+    if document.acknowledgement is not None:
+        print(f"no data: acknowledgement says {document.acknowledgement}", file=sys.stderr)
+    try:
+        documents.write_csv(document.frame, sys.stdout)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader stopped early (`| head`): not a failure; keep Python's exit quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+def _newsletter(args: argparse.Namespace) -> int:
+    from .newsletter import render
+    from .summary import summarise
+
+    document = documents.parse(push.extract(_read(args.file)).document)
+    if document.acknowledgement is not None:
+        print(
+            f"no data, no newsletter: acknowledgement says {document.acknowledgement}",
+            file=sys.stderr,
+        )
+        return 0
+    letter = render(summarise(document), document.mrid or args.file.name)
+    for path in letter.write(args.out):
+        print(path)
+    return 0
+
+
+def _local(args: argparse.Namespace) -> int:
+    from . import local
+
+    return local.replay() if args.action == "replay" else local.run()
+
+
+def _read(path: Path) -> bytes:
+    with path.open("rb") as file:
+        return file.read(push.MAX_BODY_BYTES + 1)  # one byte more: extract() names the limit
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,205 @@
+"""The local stand-in for the Prefect Cloud webhook: HTTP push in, Prefect event out.
+
+It renders the event from the same template file (`webhook.json`) that `deploy` gives Prefect
+Cloud, and speaks to ENTSO-E as its push channel expects: an empty POST (the connection check)
+gets 200; a push is kept in the inbox before anything else, then checked, then turned into an
+event, and only then acknowledged with a SOAP `ResponseMessage` whose `Reply/Result` is OK.
+A bad body gets 400 with a SOAP fault and goes to quarantine; a body over the limit gets 413;
+when Prefect cannot take the event the answer is 503 and the push waits in the inbox for replay.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+import httpx
+import jinja2
+
+from . import documents, push, settings
+from .errors import BadInput
+
+PATH = "/entsoe"
+# The open-source server drops events over about 1.5 MB without a word: larger bodies travel as
+# a reference to their inbox file instead.
+MAX_EVENT_BODY_BYTES = 1_000_000
+SOAP_ENVELOPE = "http://www.w3.org/2003/05/soap-envelope"
+MESSAGE = "http://iec.ch/TC57/2011/schema/message"
+
+
+def webhook_template() -> str:
+    """The Prefect Cloud webhook template: the one file both the cloud and the receiver use."""
+    return (files(__package__ or __name__) / "webhook.json").read_text(encoding="utf-8")
+
+
+def render_event(body: str, headers: dict[str, str]) -> dict[str, Any]:
+    """The event the Cloud webhook would make of this request (Jinja2, as Prefect Cloud does)."""
+    environment = jinja2.Environment(autoescape=False)  # noqa: S701 (renders JSON, not HTML)
+    text = environment.from_string(webhook_template()).render(
+        body=body, headers={k.lower(): v for k, v in headers.items()}
+    )
+    event: dict[str, Any] = json.loads(text)
+    return event
+
+
+@dataclass
+class Inbox:
+    """Where pushes are kept: inbox/ as they arrive, quarantine/ when they are refused."""
+
+    root: Path
+    inbox: Path = field(init=False)
+    quarantine: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.inbox = self.root / "inbox"
+        self.quarantine = self.root / "quarantine"
+        for folder in (self.inbox, self.quarantine):
+            folder.mkdir(parents=True, exist_ok=True)
+
+    def keep(self, body: bytes) -> Path:
+        """Write the body durably before anything else is done with it."""
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        path = self.inbox / f"{stamp}-{uuid.uuid4().hex[:8]}.xml"
+        partial = path.with_suffix(".part")
+        with partial.open("wb") as handle:
+            handle.write(body)
+            handle.flush()
+            os.fsync(handle.fileno())
+        partial.rename(path)
+        return path
+
+    def refuse(self, path: Path, reason: str) -> Path:
+        target = self.quarantine / path.name
+        path.rename(target)
+        target.with_suffix(".reason.txt").write_text(reason + "\n", encoding="utf-8")
+        return target
+
+    def pending(self) -> list[Path]:
+        return sorted(self.inbox.glob("*.xml"))
+
+
+def check(body: bytes) -> None:
+    """Refuse with BadInput what the flow would refuse: hostile, malformed, unwanted."""
+    document = documents.parse(push.extract(body).document)
+    if document.type is not None and document.type not in settings.DOCUMENT_TYPES:
+        raise BadInput(
+            f"document type {document.type} is not one this pipeline takes "
+            f"({', '.join(settings.DOCUMENT_TYPES)})"
+        )
+
+
+def event_for(path: Path, content_type: str) -> dict[str, Any]:
+    """The event of one inbox item; a large body travels as a reference to its file."""
+    body = path.read_bytes()
+    inline = len(body) <= MAX_EVENT_BODY_BYTES
+    text = body.decode("utf-8", errors="replace") if inline else ""
+    event = render_event(text, {"content-type": content_type})
+    event["payload"]["reference"] = "" if inline else str(path.resolve())
+    event["payload"]["receipt"] = path.stem
+    event["id"] = str(uuid.uuid4())
+    event["occurred"] = datetime.now(UTC).isoformat()
+    return event
+
+
+def emit(api_url: str, event: dict[str, Any]) -> None:
+    """Hand the event to Prefect and wait for its answer (raises when it is not taken)."""
+    response = httpx.post(f"{api_url.rstrip('/')}/events", json=[event], timeout=10)
+    response.raise_for_status()
+
+
+def soap_reply(result: str = "OK", detail: str = "") -> bytes:
+    """The acknowledgement the ENTSO-E push channel expects (IEC 62325-504)."""
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<env:Envelope xmlns:env="{SOAP_ENVELOPE}"><env:Body>'
+        f'<msg:ResponseMessage xmlns:msg="{MESSAGE}"><msg:Header><msg:Verb>reply</msg:Verb>'
+        f"<msg:Noun>ETP-DOCUMENT</msg:Noun></msg:Header>"
+        f"<msg:Reply><msg:Result>{result}</msg:Result></msg:Reply>"
+        f"</msg:ResponseMessage></env:Body></env:Envelope>\n"
+    ).encode()
+
+
+def soap_fault(reason: str) -> bytes:
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<env:Envelope xmlns:env="{SOAP_ENVELOPE}"><env:Body><env:Fault>'
+        f"<env:Code><env:Value>env:Sender</env:Value></env:Code>"
+        f'<env:Reason><env:Text xml:lang="en">{escape(reason)}</env:Text></env:Reason>'
+        f"</env:Fault></env:Body></env:Envelope>\n"
+    ).encode()
+
+
+class Receiver(ThreadingHTTPServer):
+    """POST /entsoe and GET /healthz, on loopback."""
+
+    daemon_threads = True
+
+    def __init__(self, port: int, inbox: Inbox, api_url: str, max_body_bytes: int) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.inbox = inbox
+        self.api_url = api_url
+        self.max_body_bytes = max_body_bytes
+        self.ready = threading.Event()
+
+    def start(self) -> threading.Thread:
+        thread = threading.Thread(target=self.serve_forever, name="receiver", daemon=True)
+        thread.start()
+        return thread
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: Receiver
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        if self.path != "/healthz":
+            return self._answer(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain")
+        if not self.server.ready.is_set():
+            return self._answer(HTTPStatus.SERVICE_UNAVAILABLE, b"starting\n", "text/plain")
+        return self._answer(HTTPStatus.OK, b"ok\n", "text/plain")
+
+    def do_POST(self) -> None:
+        if self.path != PATH:
+            return self._answer(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain")
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > self.server.max_body_bytes:
+            self.close_connection = True  # the body is not read
+            fault = soap_fault(f"body over {self.server.max_body_bytes} bytes")
+            return self._soap(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, fault)
+        body = self.rfile.read(length) if length else b""
+        if not body.strip():
+            return self._soap(HTTPStatus.OK, soap_reply())  # ENTSO-E's connection check
+        kept = self.server.inbox.keep(body)
+        try:
+            check(body)
+        except BadInput as error:
+            self.server.inbox.refuse(kept, str(error))
+            self.log_message("refused %s: %s", kept.name, error)
+            return self._soap(HTTPStatus.BAD_REQUEST, soap_fault(str(error)))
+        content_type = self.headers.get("Content-Type", "")
+        try:
+            emit(self.server.api_url, event_for(kept, content_type))
+        except httpx.HTTPError as error:
+            self.log_message("kept %s for replay: Prefect did not take it (%s)", kept.name, error)
+            return self._soap(HTTPStatus.SERVICE_UNAVAILABLE, soap_fault("try again later"))
+        return self._soap(HTTPStatus.OK, soap_reply())
+
+    def _soap(self, status: HTTPStatus, body: bytes) -> None:
+        self._answer(status, body, "application/soap+xml; charset=utf-8")
+
+    def _answer(self, status: HTTPStatus, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
