@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-SERVE_POLL_SECONDS = 0.5  # how often the served deployment looks for runs to start
+SERVE_POLL_SECONDS = 0.25  # how often the served deployment looks for runs to start
 
 
 @dataclass(frozen=True)
@@ -125,23 +125,18 @@ def replay(config: Config | None = None) -> int:
 
 
 async def _serve(config: Config, receiver: Any) -> None:
-    """Register the deployment and its trigger, then serve it; replay what waits; say ready."""
-    from prefect.runner import Runner
-
+    """Register the deployment with its trigger and run what it schedules; replay; say ready."""
     from . import settings
     from .delivery import EMAIL_BLOCK, RECIPIENTS_ENV, RECIPIENTS_VARIABLE
     from .flow import newsletter_flow, trigger
 
     await _seed(config, EMAIL_BLOCK, RECIPIENTS_VARIABLE, RECIPIENTS_ENV)
-    runner = Runner(
-        name=f"{settings.PROJECT_SLUG}-local", query_seconds=SERVE_POLL_SECONDS, limit=1
-    )
     deployment = await newsletter_flow.ato_deployment(
         name=settings.DEPLOYMENT_NAME, triggers=[trigger()], concurrency_limit=1
     )
-    await runner.aadd_deployment(deployment)
-    serving = asyncio.create_task(runner.start())
-    await asyncio.sleep(SERVE_POLL_SECONDS)
+    deployment_id = await deployment.aapply()
+    await _crash_abandoned_runs(deployment_id)
+    serving = asyncio.create_task(_run_scheduled(deployment_id, newsletter_flow))
     receiver.ready.set()
     await asyncio.to_thread(replay, config)
     print(
@@ -149,10 +144,58 @@ async def _serve(config: Config, receiver: Any) -> None:
         f"mail lands in {config.outbox}; Prefect UI at http://127.0.0.1:{config.prefect_port}",
         flush=True,
     )
-    try:
-        await serving
-    finally:
-        await runner.astop()
+    await serving
+
+
+async def _run_scheduled(deployment_id: Any, flow: Any) -> None:
+    """Serve the deployment in this process, one run at a time (its concurrency limit is 1).
+
+    Prefect's own runner starts every run in a fresh interpreter, which spends about three seconds
+    importing Prefect and pandas again; here they are imported once, so a push is mailed in about
+    a second after its run is created.
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.flow_engine import run_flow
+    from prefect.states import Pending
+
+    async with get_client() as client:
+        while True:
+            runs = await client.get_scheduled_flow_runs_for_deployments(
+                [deployment_id], scheduled_before=datetime.now(UTC)
+            )
+            for flow_run in runs:
+                taken = await client.set_flow_run_state(flow_run.id, Pending())
+                if taken.state is None or not taken.state.is_pending():
+                    continue  # another process took it, or it was cancelled
+                await asyncio.to_thread(
+                    run_flow, flow, flow_run=flow_run, parameters=flow_run.parameters
+                )
+            await asyncio.sleep(SERVE_POLL_SECONDS)
+
+
+async def _crash_abandoned_runs(deployment_id: Any) -> None:
+    """Runs left Pending or Running by a stack that was killed can never finish: say so."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterId,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateName,
+    )
+    from prefect.states import Crashed
+
+    async with get_client() as client:
+        abandoned = await client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])),
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(name=FlowRunFilterStateName(any_=["Pending", "Running"]))
+            ),
+        )
+        for flow_run in abandoned:
+            await client.set_flow_run_state(
+                flow_run.id, Crashed(message="the local stack stopped during this run"), force=True
+            )
 
 
 async def _seed(config: Config, block: str, variable: str, recipients_env: str) -> None:
@@ -174,7 +217,8 @@ async def _seed(config: Config, block: str, variable: str, recipients_env: str) 
 
 
 async def _receipts_taken() -> set[str]:
-    """Receipts of the pushes whose run finished or is under way: those need no replay."""
+    """Receipts of the pushes whose run completed: the others are emitted again, which mails
+    nobody twice (the flow's delivery records see to that)."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowFilter, FlowFilterName
 
@@ -190,11 +234,8 @@ async def _receipts_taken() -> set[str]:
                 limit=200,
             )
             for flow_run in runs:
-                state = flow_run.state
-                finished_or_moving = state is not None and (
-                    state.is_completed() or not state.is_final()
-                )
-                if finished_or_moving and flow_run.parameters.get("receipt"):
+                completed = flow_run.state is not None and flow_run.state.is_completed()
+                if completed and flow_run.parameters.get("receipt"):
                     taken.add(str(flow_run.parameters["receipt"]))
             if len(runs) < 200:
                 return taken
@@ -216,6 +257,8 @@ def _smtp_server(config: Config) -> Iterator[None]:
 @contextlib.contextmanager
 def _prefect_server(config: Config) -> Iterator[None]:
     """`prefect server start` in its own process group, stopped with everything it started."""
+    pid_file = config.data_dir / "prefect" / "server.pid"
+    _stop_leftover(pid_file)
     log = (config.data_dir / "prefect" / "server.log").open("ab")
     command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1"]
     process = subprocess.Popen(  # noqa: S603 (our own interpreter, fixed arguments)
@@ -226,12 +269,14 @@ def _prefect_server(config: Config) -> Iterator[None]:
         env={**os.environ, **config.prefect_environment()},
         start_new_session=True,
     )
+    pid_file.write_text(str(process.pid))
     try:
         _wait_until_healthy(config.api_url, process)
         yield
     finally:
         _stop_group(process)
         log.close()
+        pid_file.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -271,6 +316,21 @@ def _stop_group(process: subprocess.Popen[bytes]) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+
+
+def _stop_leftover(pid_file: Path) -> None:
+    """A stack that was killed outright leaves its Prefect server behind: stop that one first."""
+    try:
+        pid = int(pid_file.read_text())
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return
+    if b"prefect" in command and b"server" in command:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
 
 
 def _stop_on_sigterm() -> None:

@@ -195,8 +195,8 @@ def _generation(psr: str, hours: np.ndarray, rng: np.random.Generator) -> np.nda
         phase = rng.uniform(0, 2 * np.pi, 2)
         fronts = 0.22 * np.sin(2 * np.pi * elapsed / 110 + phase[0])
         gusts = 0.08 * np.sin(2 * np.pi * elapsed / 31 + phase[1])
-        level = rng.uniform(0.3, 0.45) + fronts + gusts + rng.normal(0, 0.015, hours.size)
-        return capacity * np.clip(level, 0.02, 0.95)
+        level: np.ndarray = rng.uniform(0.3, 0.45) + fronts + gusts
+        return capacity * np.clip(level + rng.normal(0, 0.015, hours.size), 0.02, 0.95)
     if psr == "B10":
         return np.where((hours >= 17) & (hours < 21), capacity * 0.6, 0.0)
     return capacity * (0.5 + 0.1 * np.sin(np.pi * hours / 12)) + rng.normal(0, capacity / 50)
