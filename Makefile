@@ -16,12 +16,13 @@ $(READY): requirements.txt package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Render the default answers into build/demo/ and run the rendered project's own checks and tests.
+# Render the default answers into build/demo/, then push one generated document through its
+# local stack (Prefect server, receiver, served flow, SMTP outbox) and print the newsletter's path.
 demo: install
 	rm -rf $(DEMO)
 	$(BIN)/copier copy --defaults --vcs-ref HEAD --quiet . $(DEMO)
-	$(MAKE) -C $(DEMO) check test PYTHON=$(CURDIR)/$(BIN)/python
-	@echo "demo: rendered project in $(DEMO)"
+	cd $(DEMO) && PYTHONPATH=src PIPELINE_DATA_DIR=$(CURDIR)/$(DEMO)/.local \
+		$(CURDIR)/$(BIN)/python -m entsoe_newsletter local demo
 
 test: install
 	$(BIN)/python -m pytest tests
@@ -30,6 +31,7 @@ bench: install
 	rm -rf build/bench
 	$(BIN)/copier copy --defaults --vcs-ref HEAD --quiet -d 'document_types=[A69, A71, A65, A44, A75]' . build/bench
 	$(BIN)/python benchmarks/parse.py build/bench
+	$(BIN)/python benchmarks/local_latency.py build/bench
 
 lint: install
 	$(BIN)/ruff check tests benchmarks

@@ -39,10 +39,35 @@ def build_parser() -> argparse.ArgumentParser:
     local.add_argument(
         "action",
         nargs="?",
-        choices=["replay"],
-        help="replay: re-emit inbox items not yet processed",
+        choices=["replay", "demo"],
+        help="replay: re-emit inbox items not yet processed; demo: one push end to end",
     )
     local.set_defaults(run=_local)
+
+    deploy = commands.add_parser(
+        "deploy", help="set up Prefect Cloud from the Pulumi stack outputs (idempotent)"
+    )
+    deploy.add_argument(
+        "--outputs",
+        type=Path,
+        help="`pulumi stack output --json --show-secrets` saved to a file "
+        "(default: the JSON in $PULUMI_STACK_OUTPUTS)",
+    )
+    image = deploy.add_mutually_exclusive_group()
+    image.add_argument("--image", help="the flow's image URI, already pushed")
+    image.add_argument(
+        "--build", action="store_true", help="build the image and push it to the stack's registry"
+    )
+    deploy.add_argument(
+        "--pool-type", default="ecs:push", help="work pool type (default: %(default)s)"
+    )
+    deploy.add_argument(
+        "--dry-run", action="store_true", help="print each action, do nothing, talk to nothing"
+    )
+    deploy.add_argument(
+        "--destroy", action="store_true", help="remove the deployment, webhook and work pool"
+    )
+    deploy.set_defaults(run=_deploy)
     return parser
 
 
@@ -79,7 +104,19 @@ def _newsletter(args: argparse.Namespace) -> int:
 def _local(args: argparse.Namespace) -> int:
     from . import local
 
+    if args.action == "demo":
+        from . import demo
+
+        return demo.run()
     return local.replay() if args.action == "replay" else local.run()
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    from . import deploy
+
+    return deploy.run(
+        args.outputs, args.image, args.build, args.pool_type, args.dry_run, args.destroy
+    )
 
 
 def _read(path: Path) -> bytes:

@@ -1,0 +1,122 @@
+"""Push-to-mailbox latency of the local stack of a rendered project.
+
+    python benchmarks/local_latency.py RENDERED_PROJECT
+
+Starts `python -m <package> local`, sends twenty different documents one after another as SOAP
+pushes, and times each from the POST to its .eml in the outbox. Prints p50 and p95, and where the
+time goes, from the Prefect API: event -> flow run created (trigger and automation), created ->
+started (pick-up by the served deployment), started -> ended (the flow itself). The first push
+is timed apart: it pays for the imports of the first run. Targets: p50 <= 3 s, p95 <= 6 s.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import yaml
+
+PUSHES = 20
+TARGET_P50, TARGET_P95 = 3.0, 6.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def main(project: Path) -> int:
+    package = yaml.safe_load((project / ".copier-answers.yml").read_text())["package_name"]
+    sys.path.insert(0, str(project / "src"))
+    samples = __import__(f"{package}.samples", fromlist=["generate"])
+    settings = __import__(f"{package}.settings", fromlist=["DOCUMENT_TYPES"])
+    data = Path(tempfile.mkdtemp(prefix="latency-"))
+    ports = {name: free_port() for name in ("RECEIVER", "SMTP", "PREFECT")}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(project / "src"),
+        "PIPELINE_DATA_DIR": str(data),
+        **{f"PIPELINE_{name}_PORT": str(port) for name, port in ports.items()},
+    }
+    stack = subprocess.Popen(
+        [sys.executable, "-m", package, "local"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    ready = threading.Event()
+
+    def watch() -> None:
+        assert stack.stdout is not None
+        for line in stack.stdout:
+            if "ready" in line:
+                ready.set()
+
+    threading.Thread(target=watch, daemon=True).start()
+    try:
+        if not ready.wait(180):
+            raise SystemExit("the local stack did not become ready")
+        url = f"http://127.0.0.1:{ports['RECEIVER']}/entsoe"
+        outbox = data / "outbox"
+        kind, area = settings.DOCUMENT_TYPES[0], settings.BIDDING_ZONES[0]
+        timings, posted, mailed = [], [], []
+        for seed in range(PUSHES + 1):
+            body = samples.soap_envelope(samples.generate(kind, area=area, seed=seed))
+            before = len(list(outbox.glob("*.eml")))
+            start = time.perf_counter()
+            posted.append(datetime.now(UTC))
+            httpx.post(url, content=body, timeout=60).raise_for_status()
+            while len(list(outbox.glob("*.eml"))) == before:
+                time.sleep(0.02)
+            timings.append(time.perf_counter() - start)
+            mailed.append(datetime.now(UTC))
+        phases = run_phases(f"http://127.0.0.1:{ports['PREFECT']}/api", posted[1:], mailed[1:])
+    finally:
+        stack.send_signal(signal.SIGTERM)
+        stack.wait(timeout=60)
+    first, warm = timings[0], sorted(timings[1:])
+    p50 = statistics.median(warm)
+    p95 = warm[min(len(warm) - 1, round(0.95 * (len(warm) - 1)))]
+    print(f"first push (cold imports): {first:.2f} s")
+    print(f"{len(warm)} pushes: p50 {p50:.2f} s (target <= {TARGET_P50}), ", end="")
+    print(f"p95 {p95:.2f} s (target <= {TARGET_P95}), max {warm[-1]:.2f} s")
+    for phase, seconds in phases.items():
+        print(f"  {phase}: median {seconds:.2f} s")
+    return 0 if p50 <= TARGET_P50 and p95 <= TARGET_P95 else 1
+
+
+def run_phases(api: str, posted: list[datetime], mailed: list[datetime]) -> dict[str, float]:
+    """Median time of each phase of the warm pushes, from the flow runs' own timestamps."""
+    body = {"sort": "EXPECTED_START_TIME_ASC", "limit": 200}
+    runs = httpx.post(f"{api}/flow_runs/filter", json=body, timeout=30).json()[1:]
+    spans: dict[str, list[float]] = {
+        "POST -> flow run created (receiver, event, trigger, automation)": [],
+        "created -> started (pick-up by the served deployment)": [],
+        "started -> ended (the flow: parse, summary, chart, mail)": [],
+        "ended -> .eml seen": [],
+    }
+    for run, post, mail in zip(runs, posted, mailed, strict=False):
+        times = [post] + [
+            datetime.fromisoformat(run[k]) for k in ("created", "start_time", "end_time")
+        ]
+        times.append(mail)
+        for name, (begin, end) in zip(spans, itertools.pairwise(times), strict=True):
+            spans[name].append((end - begin).total_seconds())
+    return {name: statistics.median(values) for name, values in spans.items() if values}
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1])))
