@@ -51,7 +51,7 @@ def run() -> int:
             headers={"Content-Type": "application/soap+xml; charset=utf-8"},
             timeout=60,
         )
-        print(f"pushed a generated {settings.DOCUMENT_TYPES[0]} document: HTTP {response.status_code}")
+        print(f"pushed a generated {settings.DOCUMENT_TYPES[0]}: HTTP {response.status_code}")
         response.raise_for_status()
         mail = _wait_for_mail(outbox, before)
         message = message_from_bytes(mail.read_bytes(), policy=policy.default)

@@ -20,7 +20,7 @@ import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -28,6 +28,9 @@ from . import delivery, receiver, settings
 from .errors import BadInput
 from .flow import newsletter_flow, trigger
 from .job_variables import STACK_OUTPUTS, ecs_job_variables
+
+if TYPE_CHECKING:
+    from prefect.deployments.runner import RunnerDeployment
 
 ECS_PUSH = "ecs:push"
 OUTPUTS_ENV = "PULUMI_STACK_OUTPUTS"
@@ -74,7 +77,7 @@ def run(
         outputs = read_outputs(outputs_file)
         if image is None and not build:
             raise BadInput("give the image with --image URI, or --build to build and push it")
-        image = image or f"{outputs['image_repository_url']}:{_commit_tag()}"
+        image = image or f"{outputs['image_repository_url']}:{_commit_tag(dry_run)}"
         webhooks = None if dry_run else Webhooks.from_settings()
         steps = deploy_steps(outputs, image, webhooks, pool_type=pool_type, build=build)
     perform(steps, dry_run)
@@ -332,16 +335,16 @@ def _seed_recipients() -> str:
 # -------------------------------------------------------- the deployment and its automation
 
 
-def _runner_deployment(outputs: Mapping[str, Any], image: str) -> Any:
+def _runner_deployment(outputs: Mapping[str, Any], image: str) -> RunnerDeployment:
     from prefect.types.entrypoint import EntrypointType
 
-    # A module path, not a file path: the image installs the package.
+    # A module path, not a file path: the image installs the package. No triggers here: the
+    # automation step keeps the trigger's automation (apply() would delete and recreate it).
     return newsletter_flow.to_deployment(
         name=settings.DEPLOYMENT_NAME,
         work_pool_name=settings.WORK_POOL_NAME,
         job_variables=deployment_job_variables(outputs, image),
         concurrency_limit=1,
-        triggers=[trigger()],
         entrypoint_type=EntrypointType.MODULE_PATH,
     )
 
@@ -367,14 +370,14 @@ def _ensure_deployment(outputs: Mapping[str, Any], image: str) -> str:
         try:
             current = client.read_deployment_by_name(DEPLOYMENT)
         except ObjectNotFound:
-            wanted.apply()  # creates the automation of its trigger too
+            wanted.apply()
             return "created"
         limit = current.global_concurrency_limit
         have = {name: getattr(current, name) for name in fields}
         have["concurrency_limit"] = limit.limit if limit else None
         if have == fields:
             return "unchanged"
-        # Not `apply()`: that deletes and recreates the automation, dropping pushes meanwhile.
+        # Not apply(): it deletes the deployment's automation, and pushes meanwhile are lost.
         client.update_deployment(current.id, DeploymentUpdate(**fields))
         return "updated"
 
@@ -550,7 +553,7 @@ def announce(url: str) -> None:
 # ---------------------------------------------------------------------------------- image
 
 
-def _commit_tag() -> str:
+def _commit_tag(dry_run: bool = False) -> str:
     """The commit being deployed: the image tag, so each release names its code."""
     sha = os.environ.get("GITHUB_SHA")
     if not sha:
@@ -562,6 +565,8 @@ def _commit_tag() -> str:
                 check=True,
             ).stdout.strip()
         except (OSError, subprocess.CalledProcessError):
+            if dry_run:
+                return "<commit>"
             raise BadInput("--build needs a git checkout or GITHUB_SHA to tag the image") from None
     return sha[:12]
 

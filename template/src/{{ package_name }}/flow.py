@@ -152,7 +152,7 @@ def trigger() -> DeploymentEventTrigger:
         parameters={
             "body": "{{ event.payload.body }}",
             "content_type": "{{ event.payload.content_type }}",
-            "reference": "{{ event.payload.reference }}",
-            "receipt": "{{ event.payload.receipt }}",
+            "reference": "{{ event.payload.reference | default('') }}",
+            "receipt": "{{ event.payload.receipt | default('') }}",
         },
     )

@@ -155,6 +155,7 @@ async def _run_scheduled(deployment_id: Any, flow: Any) -> None:
     a second after its run is created.
     """
     from prefect.client.orchestration import get_client
+    from prefect.client.schemas.objects import State
     from prefect.flow_engine import run_flow
     from prefect.states import Pending
 
@@ -164,7 +165,8 @@ async def _run_scheduled(deployment_id: Any, flow: Any) -> None:
                 [deployment_id], scheduled_before=datetime.now(UTC)
             )
             for flow_run in runs:
-                taken = await client.set_flow_run_state(flow_run.id, Pending())
+                pending: State[Any] = Pending()
+                taken = await client.set_flow_run_state(flow_run.id, pending)
                 if taken.state is None or not taken.state.is_pending():
                     continue  # another process took it, or it was cancelled
                 await asyncio.to_thread(
