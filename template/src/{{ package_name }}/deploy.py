@@ -20,7 +20,7 @@ import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 
@@ -340,13 +340,14 @@ def _runner_deployment(outputs: Mapping[str, Any], image: str) -> RunnerDeployme
 
     # A module path, not a file path: the image installs the package. No triggers here: the
     # automation step keeps the trigger's automation (apply() would delete and recreate it).
-    return newsletter_flow.to_deployment(
+    deployment = newsletter_flow.to_deployment(
         name=settings.DEPLOYMENT_NAME,
         work_pool_name=settings.WORK_POOL_NAME,
         job_variables=deployment_job_variables(outputs, image),
         concurrency_limit=1,
         entrypoint_type=EntrypointType.MODULE_PATH,
     )
+    return cast("RunnerDeployment", deployment)  # called from sync code: not a coroutine
 
 
 def _ensure_deployment(outputs: Mapping[str, Any], image: str) -> str:
@@ -373,7 +374,8 @@ def _ensure_deployment(outputs: Mapping[str, Any], image: str) -> str:
             wanted.apply()
             return "created"
         limit = current.global_concurrency_limit
-        have = {name: getattr(current, name) for name in fields}
+        # `concurrency_limit` of a read deployment is deprecated (always None): read the limit.
+        have = {name: getattr(current, name) for name in fields if name != "concurrency_limit"}
         have["concurrency_limit"] = limit.limit if limit else None
         if have == fields:
             return "unchanged"
@@ -506,7 +508,9 @@ class Webhooks:
         url = self.hooks + current["slug"]
         if all(current.get(key) == value for key, value in wanted.items()):
             return "unchanged", url
-        self.http.put(current["id"], json=wanted).raise_for_status()
+        # PUT replaces the whole webhook: keep what deploy does not manage.
+        kept = {key: current.get(key) for key in ("enabled", "service_account_id")}
+        self.http.put(current["id"], json={**wanted, **kept}).raise_for_status()
         return "updated", url
 
     def delete(self, name: str) -> str:
@@ -581,17 +585,16 @@ def build_and_push(image: str, region: str) -> str:
     user, password = (
         base64.b64decode(token["authorizationData"][0]["authorizationToken"]).decode().split(":", 1)
     )
-    docker = ["docker"]
-    subprocess.run(  # noqa: S603 (docker from PATH, our arguments)
-        [*docker, "login", "--username", user, "--password-stdin", registry],
-        input=password,
-        text=True,
-        check=True,
-    )
     latest = f"{repository}:latest"
-    # Fargate runs linux/amd64 unless told otherwise; a laptop may be arm64.
-    build = ["build", "--platform", "linux/amd64", "--tag", image, "--tag", latest, "."]
-    subprocess.run([*docker, *build], check=True)  # noqa: S603
-    for tag in (image, latest):
-        subprocess.run([*docker, "push", tag], check=True)  # noqa: S603
+    # The password goes through stdin, never on a command line. Fargate runs linux/amd64 unless
+    # told otherwise, and a laptop may be arm64.
+    commands = [
+        ["docker", "login", "--username", user, "--password-stdin", registry],
+        ["docker", "build", "--platform", "linux/amd64", "--tag", image, "--tag", latest, "."],
+        ["docker", "push", image],
+        ["docker", "push", latest],
+    ]
+    for command in commands:
+        stdin = password if command[1] == "login" else None
+        subprocess.run(command, input=stdin, text=True, check=True)  # noqa: S603 (fixed commands)
     return "pushed"
