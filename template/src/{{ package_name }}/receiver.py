@@ -101,10 +101,10 @@ def check(body: bytes) -> None:
 def event_for(path: Path, content_type: str) -> dict[str, Any]:
     """The event of one inbox item; a large body travels as a reference to its file."""
     body = path.read_bytes()
-    inline = len(body) <= MAX_EVENT_BODY_BYTES
-    text = body.decode("utf-8", errors="replace") if inline else ""
-    event = render_event(text, {"content-type": content_type})
-    event["payload"]["reference"] = "" if inline else str(path.resolve())
+    event = render_event(body.decode("utf-8", errors="replace"), {"content-type": content_type})
+    if len(body) > MAX_EVENT_BODY_BYTES:
+        event["payload"]["body"] = ""
+        event["payload"]["reference"] = str(path.resolve())
     event["payload"]["receipt"] = path.stem
     event["id"] = str(uuid.uuid4())
     event["occurred"] = datetime.now(UTC).isoformat()
