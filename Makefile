@@ -25,7 +25,7 @@ demo: install
 		$(CURDIR)/$(BIN)/python -m entsoe_newsletter local demo
 
 test: install
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest -n 2 tests
 
 bench: install
 	rm -rf build/bench
