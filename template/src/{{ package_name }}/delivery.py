@@ -32,7 +32,7 @@ def recipients() -> tuple[list[str], list[str]]:
     configured: object = Variable.get(RECIPIENTS_VARIABLE, default=None)
     if configured is None:
         fallback = os.environ.get(RECIPIENTS_ENV)
-        configured = _listed(fallback) if fallback else list(settings.RECIPIENTS)
+        configured = split_addresses(fallback) if fallback else list(settings.RECIPIENTS)
     if not isinstance(configured, list):
         configured = [configured]
     seen = list(dict.fromkeys(str(a).strip() for a in configured))
@@ -51,7 +51,7 @@ def send(message: EmailMessage) -> None:
         server.quit()
 
 
-def _listed(text: str) -> list[str]:
+def split_addresses(text: str) -> list[str]:
     """A JSON list, or addresses separated by commas."""
     try:
         value = json.loads(text)

@@ -206,14 +206,14 @@ async def _seed(config: Config, block: str, variable: str, recipients_env: str) 
     from prefect_email import EmailServerCredentials
 
     from . import settings
-    from .delivery import _listed
+    from .delivery import split_addresses
 
     await EmailServerCredentials(
         smtp_server="127.0.0.1", smtp_port=config.smtp_port, smtp_type="INSECURE"
     ).asave(block, overwrite=True)
     wanted = os.environ.get(recipients_env)
     if wanted:
-        await Variable.aset(variable, _listed(wanted), overwrite=True)
+        await Variable.aset(variable, split_addresses(wanted), overwrite=True)
     elif await Variable.aget(variable, default=[]) == []:
         await Variable.aset(variable, list(settings.RECIPIENTS))
 

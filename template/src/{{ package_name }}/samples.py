@@ -1,8 +1,8 @@
 """Our own ENTSO-E documents and push bodies, for tests, the demo and the benchmarks.
 
-The shapes are plausible, not real: a solar bell curve, noisy wind, a daily load pattern and
-day-ahead prices that sometimes dip below zero at midday. Days are the bidding zone's local days,
-so a daylight-saving day has 23 or 25 hours, as in real documents.
+The shapes are plausible, not real: a solar bell curve that follows the season, noisy wind, a
+daily load pattern and day-ahead prices that sometimes dip below zero at midday. Days are the
+bidding zone's local days, so a daylight-saving day has 23 or 25 hours, as in real documents.
 """
 
 from __future__ import annotations
@@ -73,7 +73,9 @@ def generate(
     index = pd.date_range(midnights[0], midnights[-1], freq=step, inclusive="left")
     local_hours = _local_hours(index, tz)
 
-    series = _series(document_type, psr_types, local_hours, rng, auctions)
+    # Solar follows the season too: a December noon gives about a third of a June noon.
+    season = 0.65 + 0.35 * np.cos(2 * np.pi * (index.dayofyear.to_numpy() - 172) / 365.25)
+    series = _series(document_type, psr_types, local_hours, rng, auctions, season)
     price = document_type == "A44"
     ns = PUBLICATION_NAMESPACE if price else GL_NAMESPACE
     root = "Publication_MarketDocument" if price else "GL_MarketDocument"
@@ -160,6 +162,7 @@ def _series(
     hours: np.ndarray,
     rng: np.random.Generator,
     auctions: int,
+    season: np.ndarray,
 ) -> list[tuple[str | None, str, int | None, np.ndarray]]:
     """(psrType, direction, auction, values) for each series of the document."""
     if document_type == "A44":
@@ -175,7 +178,8 @@ def _series(
     psrs = psr_types if psr_types is not None else DEFAULT_PSR_TYPES.get(document_type, ("B16",))
     out: list[tuple[str | None, str, int | None, np.ndarray]] = []
     for psr in psrs:
-        out.append((psr, "in", None, np.round(_generation(psr, hours, rng), 2)))
+        values = _generation(psr, hours, rng) * (season if psr == "B16" else 1.0)
+        out.append((psr, "in", None, np.round(values, 2)))
         if psr == "B10" and document_type == "A75":
             pumping = np.where(hours < 6, CAPACITY["B10"] * 0.5, 0.0)
             pumping *= rng.uniform(0.6, 1, hours.size)
