@@ -17,6 +17,7 @@ The points are read per Period with XPath into numpy arrays: no Python work per 
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TextIO, cast, overload
 
@@ -102,6 +103,15 @@ def parse(document: bytes) -> Document:
             header = _header(parent)
         _read_series(element, header, periods)
     raise AssertionError("stream_xml always ends with the root")  # pragma: no cover
+
+
+def require_type(document: Document, accepted: Sequence[str]) -> Document:
+    """The document, or BadInput when its type is not one the pipeline takes (no data passes)."""
+    if document.type is not None and document.type not in accepted:
+        raise BadInput(
+            f"document type {document.type} is not one this pipeline takes ({', '.join(accepted)})"
+        )
+    return document
 
 
 def empty_frame() -> pd.DataFrame:

@@ -20,7 +20,6 @@ from prefect.futures import wait
 from prefect.states import Completed
 
 from . import delivery, documents, push, settings, summary
-from .errors import BadInput
 from .newsletter import Letter, render
 
 
@@ -45,12 +44,7 @@ def extract(body: str, reference: str | None = None) -> push.Push:
 
 @task(name="parse", cache_policy=NO_CACHE)
 def parse(pushed: push.Push) -> documents.Document:
-    document = documents.parse(pushed.document)
-    if document.type is not None and document.type not in settings.DOCUMENT_TYPES:
-        raise BadInput(
-            f"document type {document.type} is not one this pipeline takes "
-            f"({', '.join(settings.DOCUMENT_TYPES)})"
-        )
+    document = documents.require_type(documents.parse(pushed.document), settings.DOCUMENT_TYPES)
     get_run_logger().info(
         "parsed %s document %s revision %s: %d rows",
         document.type,

@@ -90,12 +90,7 @@ class Inbox:
 
 def check(body: bytes) -> None:
     """Refuse with BadInput what the flow would refuse: hostile, malformed, unwanted."""
-    document = documents.parse(push.extract(body).document)
-    if document.type is not None and document.type not in settings.DOCUMENT_TYPES:
-        raise BadInput(
-            f"document type {document.type} is not one this pipeline takes "
-            f"({', '.join(settings.DOCUMENT_TYPES)})"
-        )
+    documents.require_type(documents.parse(push.extract(body).document), settings.DOCUMENT_TYPES)
 
 
 def event_for(path: Path, content_type: str) -> dict[str, Any]:
