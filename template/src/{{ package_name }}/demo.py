@@ -7,7 +7,6 @@ stops the stack.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -35,7 +34,6 @@ def run() -> int:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env=os.environ.copy(),
     )
     try:
         _wait_for_ready(stack)
