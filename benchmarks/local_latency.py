@@ -40,7 +40,7 @@ def free_port() -> int:
 def main(project: Path) -> int:
     package = yaml.safe_load((project / ".copier-answers.yml").read_text())["package_name"]
     sys.path.insert(0, str(project / "src"))
-    samples = __import__(f"{package}.samples", fromlist=["generate"])
+    samples = __import__("sample_documents", fromlist=["generate"])
     settings = __import__(f"{package}.settings", fromlist=["DOCUMENT_TYPES"])
     data = Path(tempfile.mkdtemp(prefix="latency-"))
     ports = {name: free_port() for name in ("RECEIVER", "SMTP", "PREFECT")}

@@ -3,7 +3,7 @@
     python benchmarks/parse.py RENDERED_PROJECT
 
 The document: one year of A69 day-ahead wind and solar forecast for DE-LU (10Y1001A1001A82H),
-PT15M, solar + wind onshore + wind offshore, as samples.generate writes it (~105,000 points,
+PT15M, solar + wind onshore + wind offshore, as sample_documents.generate writes it (~105,000 points,
 ~10 MB). Measured in one run: our parse (push.extract + documents.parse), entsoe-py's
 parse_generation on the same bytes, and lxml.etree.fromstring of the same bytes; then the peak
 memory of a fresh process that runs our parse. Targets: at least 20x faster than entsoe-py, at
@@ -44,8 +44,8 @@ def peak_kb():
     with open("/proc/self/status") as status:
         return int(re.search(r"VmHWM:\\s+(\\d+) kB", status.read()).group(1))
 sys.path.insert(0, sys.argv[1])
-push = __import__(sys.argv[2] + ".push", fromlist=["extract"])
-documents = __import__(sys.argv[2] + ".documents", fromlist=["parse"])
+push = __import__(sys.argv[2] + ".pipeline.push", fromlist=["extract"])
+documents = __import__(sys.argv[2] + ".pipeline.documents", fromlist=["parse"])
 data = open(sys.argv[3], "rb").read()
 before = peak_kb()
 frame = documents.parse(push.extract(data).document).frame
@@ -58,14 +58,15 @@ def main(argv: list[str]) -> int:
         print("usage: python benchmarks/parse.py RENDERED_PROJECT", file=sys.stderr)
         return 2
     src = Path(argv[1]).resolve() / "src"
-    package = next((p.name for p in src.glob("*") if (p / "documents.py").is_file()), None)
+    found = (p.name for p in src.glob("*") if (p / "pipeline" / "documents.py").is_file())
+    package = next(found, None)
     if package is None:
-        print(f"error: no package with documents.py under {src}", file=sys.stderr)
+        print(f"error: no package with pipeline/documents.py under {src}", file=sys.stderr)
         return 2
     sys.path.insert(0, str(src))
-    push = importlib.import_module(f"{package}.push")
-    documents = importlib.import_module(f"{package}.documents")
-    samples = importlib.import_module(f"{package}.samples")
+    push = importlib.import_module(f"{package}.pipeline.push")
+    documents = importlib.import_module(f"{package}.pipeline.documents")
+    samples = importlib.import_module("sample_documents")
 
     data = samples.generate(
         "A69", AREA, "2024-01-01", days=366, resolution="PT15M", psr_types=PSR_TYPES, seed=1

@@ -1,4 +1,4 @@
-"""The command line.
+"""The command line: the only module that knows both edges (cloud/ and local/).
 
 Exit status: 0 done; 2 bad input or usage (one line on stderr, no traceback); 1 anything else.
 """
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from . import documents, push
-from .errors import BadInput
+from .pipeline import documents, push
+from .pipeline.errors import BadInput
 
 
 class _Parser(argparse.ArgumentParser):
@@ -85,8 +85,8 @@ def _parse(args: argparse.Namespace) -> int:
 
 
 def _newsletter(args: argparse.Namespace) -> int:
-    from .newsletter import render
-    from .summary import summarise
+    from .pipeline.newsletter import render
+    from .pipeline.summary import summarise
 
     document = documents.parse(push.extract(_read(args.file)).document)
     if document.acknowledgement is not None:
@@ -102,17 +102,17 @@ def _newsletter(args: argparse.Namespace) -> int:
 
 
 def _local(args: argparse.Namespace) -> int:
-    from . import local
-
     if args.action == "demo":
-        from . import demo
+        from .local import demo
 
         return demo.run()
-    return local.replay() if args.action == "replay" else local.run()
+    from .local import stack
+
+    return stack.replay() if args.action == "replay" else stack.run()
 
 
 def _deploy(args: argparse.Namespace) -> int:
-    from . import deploy
+    from .cloud import deploy
 
     return deploy.run(
         args.outputs, args.image, args.build, args.pool_type, args.dry_run, args.destroy

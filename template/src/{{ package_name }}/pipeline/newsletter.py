@@ -11,7 +11,7 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
-from . import settings
+from .. import settings
 from .summary import AreaSummary, Summary
 
 _TEMPLATES = jinja2.Environment(

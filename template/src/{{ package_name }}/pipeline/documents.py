@@ -26,7 +26,7 @@ import pandas as pd
 from lxml import etree
 
 from .errors import BadInput
-from .push import stream_xml
+from .safe_xml import stream_xml
 
 COLUMNS = (
     "document_type",

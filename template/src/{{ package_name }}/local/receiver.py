@@ -10,82 +10,27 @@ when Prefect cannot take the event the answer is 503 and the push waits in the i
 
 from __future__ import annotations
 
-import json
-import os
 import threading
 import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 import httpx
-import jinja2
 
-from . import documents, push, settings
-from .errors import BadInput
+from .. import settings
+from ..events import render_event
+from ..pipeline import documents, push
+from ..pipeline.errors import BadInput
+from ..pipeline.push import soap_fault, soap_reply
+from .inbox import Inbox
 
 PATH = "/entsoe"
 # The open-source server drops events over about 1.5 MB without a word: larger bodies travel as
 # a reference to their inbox file instead.
 MAX_EVENT_BODY_BYTES = 1_000_000
-SOAP_ENVELOPE = "http://www.w3.org/2003/05/soap-envelope"
-MESSAGE = "http://iec.ch/TC57/2011/schema/message"
-
-
-def webhook_template() -> str:
-    """The Prefect Cloud webhook template: the one file both the cloud and the receiver use."""
-    return (files(__package__ or __name__) / "webhook.json").read_text(encoding="utf-8")
-
-
-def render_event(body: str, headers: dict[str, str]) -> dict[str, Any]:
-    """The event the Cloud webhook would make of this request (Jinja2, as Prefect Cloud does)."""
-    environment = jinja2.Environment(autoescape=False)  # noqa: S701 (renders JSON, not HTML)
-    text = environment.from_string(webhook_template()).render(
-        body=body, headers={k.lower(): v for k, v in headers.items()}
-    )
-    event: dict[str, Any] = json.loads(text)
-    return event
-
-
-@dataclass
-class Inbox:
-    """Where pushes are kept: inbox/ as they arrive, quarantine/ when they are refused."""
-
-    root: Path
-    inbox: Path = field(init=False)
-    quarantine: Path = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.inbox = self.root / "inbox"
-        self.quarantine = self.root / "quarantine"
-        for folder in (self.inbox, self.quarantine):
-            folder.mkdir(parents=True, exist_ok=True)
-
-    def keep(self, body: bytes) -> Path:
-        """Write the body durably before anything else is done with it."""
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        path = self.inbox / f"{stamp}-{uuid.uuid4().hex[:8]}.xml"
-        partial = path.with_suffix(".part")
-        with partial.open("wb") as handle:
-            handle.write(body)
-            handle.flush()
-            os.fsync(handle.fileno())
-        partial.rename(path)
-        return path
-
-    def refuse(self, path: Path, reason: str) -> Path:
-        target = self.quarantine / path.name
-        path.rename(target)
-        target.with_suffix(".reason.txt").write_text(reason + "\n", encoding="utf-8")
-        return target
-
-    def pending(self) -> list[Path]:
-        return sorted(self.inbox.glob("*.xml"))
 
 
 def check(body: bytes) -> None:
@@ -110,28 +55,6 @@ def emit(api_url: str, event: dict[str, Any]) -> None:
     """Hand the event to Prefect and wait for its answer (raises when it is not taken)."""
     response = httpx.post(f"{api_url.rstrip('/')}/events", json=[event], timeout=10)
     response.raise_for_status()
-
-
-def soap_reply(result: str = "OK", detail: str = "") -> bytes:
-    """The acknowledgement the ENTSO-E push channel expects (IEC 62325-504)."""
-    return (
-        f'<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<env:Envelope xmlns:env="{SOAP_ENVELOPE}"><env:Body>'
-        f'<msg:ResponseMessage xmlns:msg="{MESSAGE}"><msg:Header><msg:Verb>reply</msg:Verb>'
-        f"<msg:Noun>ETP-DOCUMENT</msg:Noun></msg:Header>"
-        f"<msg:Reply><msg:Result>{result}</msg:Result></msg:Reply>"
-        f"</msg:ResponseMessage></env:Body></env:Envelope>\n"
-    ).encode()
-
-
-def soap_fault(reason: str) -> bytes:
-    return (
-        f'<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<env:Envelope xmlns:env="{SOAP_ENVELOPE}"><env:Body><env:Fault>'
-        f"<env:Code><env:Value>env:Sender</env:Value></env:Code>"
-        f'<env:Reason><env:Text xml:lang="en">{escape(reason)}</env:Text></env:Reason>'
-        f"</env:Fault></env:Body></env:Envelope>\n"
-    ).encode()
 
 
 class Receiver(ThreadingHTTPServer):

@@ -18,8 +18,10 @@ from typing import TextIO
 
 import httpx
 
-from . import samples, settings
-from .local import Config
+from sample_documents import generate, soap_envelope
+
+from .. import settings
+from .config import Config
 
 READY_SECONDS = 180
 MAIL_SECONDS = 120
@@ -30,14 +32,14 @@ def run() -> int:
     outbox = config.data_dir / "outbox"
     before = set(outbox.glob("*.eml")) if outbox.is_dir() else set()
     stack = subprocess.Popen(  # noqa: S603 (our own interpreter, fixed arguments)
-        [sys.executable, "-m", __package__ or "", "local"],
+        [sys.executable, "-m", settings.__name__.rpartition(".")[0], "local"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     try:
         _wait_for_ready(stack)
-        document = samples.generate(
+        document = generate(
             settings.DOCUMENT_TYPES[0],
             area=settings.BIDDING_ZONES[0],
             start=_tomorrow(),
@@ -45,7 +47,7 @@ def run() -> int:
         )
         response = httpx.post(
             f"http://127.0.0.1:{config.receiver_port}/entsoe",
-            content=samples.soap_envelope(document),
+            content=soap_envelope(document),
             headers={"Content-Type": "application/soap+xml; charset=utf-8"},
             timeout=60,
         )

@@ -12,7 +12,7 @@ import os
 import re
 from email.message import EmailMessage
 
-from . import settings
+from .. import settings
 
 RECIPIENTS_VARIABLE = f"{settings.PROJECT_SLUG}-recipients"
 RECIPIENTS_ENV = "PIPELINE_RECIPIENTS"

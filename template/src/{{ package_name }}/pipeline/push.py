@@ -13,24 +13,24 @@ from __future__ import annotations
 
 import base64
 import binascii
-import io
 import json
 import re
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from xml.sax.saxutils import escape
 
 from lxml import etree
 
 from .errors import BadInput
+from .safe_xml import parse_xml, refuse_dtd, root_name
 
 MAX_BODY_BYTES = 50 * 1024 * 1024
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024  # a compressed payload, once inflated
-SOAP_VERSIONS = {
-    "http://schemas.xmlsoap.org/soap/envelope/": "1.1",
-    "http://www.w3.org/2003/05/soap-envelope": "1.2",
-}
+# The namespaces of the push channel (IEC 62325-504), defined here only.
+SOAP_11 = "http://schemas.xmlsoap.org/soap/envelope/"
+SOAP_12 = "http://www.w3.org/2003/05/soap-envelope"
+MESSAGE = "http://iec.ch/TC57/2011/schema/message"
+SOAP_VERSIONS = {SOAP_11: "1.1", SOAP_12: "1.2"}
 MESSAGES = ("RequestMessage", "EventMessage")  # IEC 61968-100 messages that carry a payload
 HEADER_FIELDS = ("Verb", "Noun", "Context", "MessageID", "Timestamp")  # kept on Push, in order
 _BOM = b"\xef\xbb\xbf"
@@ -68,59 +68,10 @@ def extract(
     data = _unescape(_trim(data))
     if not data:
         raise BadInput("empty body")
-    _refuse_dtd(data)
-    if _root_name(data) not in ("Envelope", *MESSAGES):
+    refuse_dtd(data)
+    if root_name(data) not in ("Envelope", *MESSAGES):
         return Push(document=data)  # a bare document: parsed once, later, by documents.parse
     return _open_envelope(parse_xml(data), max_document_bytes)
-
-
-def parse_xml(data: bytes) -> etree._Element:
-    """Parse untrusted XML: no DTD, no entities, no network, libxml2's size and depth limits."""
-    parser = etree.XMLParser(**_SAFE)  # one per call: a parser must not be shared by threads
-    try:
-        root = etree.fromstring(data, parser)
-    except etree.XMLSyntaxError as error:
-        raise BadInput(_syntax_message(error)) from None
-    _refuse_doctype(root)
-    return root
-
-
-def stream_xml(data: bytes, tag: str) -> Iterator[etree._Element]:
-    """Parse untrusted XML piece by piece, as safely as parse_xml.
-
-    Yields each element called `tag` (in any namespace) once it is complete, then the root last.
-    When the caller asks for the next one, that element and its earlier siblings are dropped:
-    the tree never holds more than one of them.
-    """
-    events = etree.iterparse(io.BytesIO(data), events=("end",), tag=f"{{*}}{tag}", **_SAFE)
-    checked = False
-    try:
-        for _, element in events:
-            if not checked:
-                _refuse_doctype(element)
-                checked = True
-            yield element
-            element.clear()
-            parent = element.getparent()
-            while parent is not None and element.getprevious() is not None:
-                del parent[0]
-        root = events.root
-    except etree.XMLSyntaxError as error:
-        raise BadInput(_syntax_message(error)) from None
-    _refuse_doctype(root)
-    yield root
-
-
-_SAFE: dict[str, Any] = {
-    "resolve_entities": False,
-    "no_network": True,
-    "load_dtd": False,
-    "huge_tree": False,  # keeps libxml2's limits: depth 256, text nodes 10 MB
-    "remove_comments": True,
-    "remove_pis": True,
-    "remove_blank_text": True,  # half the nodes: less memory, faster XPath
-    "collect_ids": False,  # no xml:id index: nothing looks elements up by id
-}
 
 
 def _trim(data: bytes) -> bytes:
@@ -167,31 +118,6 @@ def _utf8(text: str) -> bytes:
         raise BadInput("escaped body holds an invalid \\u escape") from None
 
 
-def _refuse_dtd(data: bytes) -> None:
-    # Entities can only be declared inside a DOCTYPE: refusing it stops XXE and billion laughs.
-    if b"<!DOCTYPE" in data:
-        raise BadInput("DTDs and entity declarations are not accepted (the body has a DOCTYPE)")
-
-
-def _refuse_doctype(element: etree._Element) -> None:
-    # Entities were left unexpanded; a DTD is still refused, whatever the encoding.
-    doctype: str = element.getroottree().docinfo.doctype  # type: ignore[attr-defined]
-    if doctype:
-        raise BadInput("DTDs and entity declarations are not accepted (the XML has a DOCTYPE)")
-
-
-def _root_name(data: bytes) -> str:
-    """The root element's local name, read from the first bytes only."""
-    events = etree.iterparse(io.BytesIO(data), events=("start",), **_SAFE)
-    try:
-        _, element = next(events)
-    except etree.XMLSyntaxError as error:
-        raise BadInput(_syntax_message(error)) from None
-    except StopIteration:
-        raise BadInput("body holds no XML element") from None
-    return etree.QName(element).localname
-
-
 def _open_envelope(root: etree._Element, max_document_bytes: int) -> Push:
     root_name = etree.QName(root)
     soap_version = None
@@ -229,7 +155,7 @@ def _open_envelope(root: etree._Element, max_document_bytes: int) -> Push:
         document = _trim(_inflate(compressed.text or "", max_document_bytes))
         if not document:
             raise BadInput("the compressed payload is empty: no document in the push")
-        _refuse_dtd(document)
+        refuse_dtd(document)
         return pushed(document, compressed=True)
     # The document is the Payload's element that is not part of the message (Format, ...).
     element = next(
@@ -280,8 +206,24 @@ def _text(value: str | None) -> str | None:
     return value.strip() or None if value is not None else None
 
 
-def _syntax_message(error: etree.XMLSyntaxError) -> str:
-    message = str(error.msg or error).splitlines()[0]
-    if "depth" in message.lower():
-        return "XML nested too deeply (libxml2 stops at 256 levels)"
-    return f"not well-formed XML: {message}"
+def soap_reply(result: str = "OK") -> bytes:
+    """The acknowledgement the ENTSO-E push channel expects (IEC 62325-504)."""
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<env:Envelope xmlns:env="{SOAP_12}"><env:Body>'
+        f'<msg:ResponseMessage xmlns:msg="{MESSAGE}"><msg:Header><msg:Verb>reply</msg:Verb>'
+        f"<msg:Noun>ETP-DOCUMENT</msg:Noun></msg:Header>"
+        f"<msg:Reply><msg:Result>{result}</msg:Result></msg:Reply>"
+        f"</msg:ResponseMessage></env:Body></env:Envelope>\n"
+    ).encode()
+
+
+def soap_fault(reason: str) -> bytes:
+    """A SOAP 1.2 Sender fault that says why the push was refused."""
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<env:Envelope xmlns:env="{SOAP_12}"><env:Body><env:Fault>'
+        f"<env:Code><env:Value>env:Sender</env:Value></env:Code>"
+        f'<env:Reason><env:Text xml:lang="en">{escape(reason)}</env:Text></env:Reason>'
+        f"</env:Fault></env:Body></env:Envelope>\n"
+    ).encode()

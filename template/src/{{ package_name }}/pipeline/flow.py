@@ -15,11 +15,11 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State
-from prefect.events import DeploymentEventTrigger
 from prefect.futures import wait
 from prefect.states import Completed
 
-from . import delivery, documents, push, settings, summary
+from .. import settings
+from . import delivery, documents, push, summary
 from .newsletter import Letter, render
 
 
@@ -132,21 +132,3 @@ def newsletter_flow(
         raise DeliveryFailed(f"{len(failed)} of {len(valid)} recipient(s) not served: {failed}")
     logger.info("newsletter %s delivered to %d recipient(s)", key, len(valid))
     return valid
-
-
-def trigger() -> DeploymentEventTrigger:
-    """What starts a run, in the cloud and locally: a push event from this project's webhook.
-
-    `match` on the resource id keeps events of the same name from anywhere else from starting runs.
-    """
-    return DeploymentEventTrigger(
-        name=f"{settings.PROJECT_SLUG} on ENTSO-E push",
-        expect={settings.EVENT_NAME},
-        match={"prefect.resource.id": settings.WEBHOOK_RESOURCE_ID},
-        parameters={
-            "body": "{{ event.payload.body }}",
-            "content_type": "{{ event.payload.content_type }}",
-            "reference": "{{ event.payload.reference | default('') }}",
-            "receipt": "{{ event.payload.receipt | default('') }}",
-        },
-    )

@@ -8,7 +8,7 @@ outputs in an AwsCredentials block and references that block.
 from collections.abc import Mapping
 from typing import Any
 
-from . import settings
+from .. import settings
 
 # What infra/__main__.py exports (the OIDC variant adds `deploy_role_arn`); a test checks it.
 STACK_OUTPUTS: tuple[str, ...] = (

@@ -1,0 +1,123 @@
+"""The deployment of the flow and the automation of its trigger, kept as one of each.
+
+Prefect's `apply()` deletes and recreates a deployment's automation, and pushes that arrive
+meanwhile start nothing: so an existing deployment is updated in place, and the automation is
+compared with the trigger and updated only when they differ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, cast
+
+from .. import settings
+from ..events import trigger
+from ..pipeline.flow import newsletter_flow
+from .blocks import RESULT_STORAGE, RESULT_STORAGE_ENV
+from .job_variables import ecs_job_variables
+
+if TYPE_CHECKING:
+    from prefect.deployments.runner import RunnerDeployment
+
+DEPLOYMENT = f"{settings.FLOW_NAME}/{settings.DEPLOYMENT_NAME}"
+AUTOMATION = trigger().name or DEPLOYMENT
+
+
+def deployment_job_variables(outputs: Mapping[str, Any], image: str) -> dict[str, Any]:
+    """The image of this release, and the pool's environment plus where results go."""
+    env = dict(ecs_job_variables(outputs)["env"])
+    env[RESULT_STORAGE_ENV] = RESULT_STORAGE
+    return {"image": image, "env": env}
+
+
+def _runner_deployment(outputs: Mapping[str, Any], image: str) -> RunnerDeployment:
+    from prefect.types.entrypoint import EntrypointType
+
+    # A module path, not a file path: the image installs the package. No triggers here: the
+    # automation step keeps the trigger's automation (apply() would delete and recreate it).
+    deployment = newsletter_flow.to_deployment(
+        name=settings.DEPLOYMENT_NAME,
+        work_pool_name=settings.WORK_POOL_NAME,
+        job_variables=deployment_job_variables(outputs, image),
+        concurrency_limit=1,
+        entrypoint_type=EntrypointType.MODULE_PATH,
+    )
+    return cast("RunnerDeployment", deployment)  # called from sync code: not a coroutine
+
+
+def ensure_deployment(outputs: Mapping[str, Any], image: str) -> str:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import DeploymentUpdate
+    from prefect.exceptions import ObjectNotFound
+
+    wanted = _runner_deployment(outputs, image)
+    fields: dict[str, Any] = {
+        "work_pool_name": wanted.work_pool_name,
+        "job_variables": wanted.job_variables,
+        "entrypoint": wanted.entrypoint,
+        "description": wanted.description,
+        "concurrency_limit": wanted.concurrency_limit,
+        "enforce_parameter_schema": wanted.enforce_parameter_schema,
+        "parameter_openapi_schema": wanted._parameter_openapi_schema.model_dump(exclude_unset=True),
+        "pull_steps": [],
+        "path": None,
+    }
+    with get_client(sync_client=True) as client:
+        try:
+            current = client.read_deployment_by_name(DEPLOYMENT)
+        except ObjectNotFound:
+            wanted.apply()
+            return "created"
+        limit = current.global_concurrency_limit
+        # `concurrency_limit` of a read deployment is deprecated (always None): read the limit.
+        have = {name: getattr(current, name) for name in fields if name != "concurrency_limit"}
+        have["concurrency_limit"] = limit.limit if limit else None
+        if have == fields:
+            return "unchanged"
+        # Not apply(): it deletes the deployment's automation, and pushes meanwhile are lost.
+        client.update_deployment(current.id, DeploymentUpdate(**fields))
+        return "updated"
+
+
+def ensure_automation() -> str:
+    """Exactly one automation of the deployment's trigger, updated in place when it changed."""
+    from prefect.client.orchestration import get_client
+    from prefect.events.schemas.automations import AutomationCore
+
+    with get_client(sync_client=True) as client:
+        deployment = client.read_deployment_by_name(DEPLOYMENT)
+        on = trigger()
+        on.set_deployment_id(deployment.id)
+        wanted = on.as_automation()
+        related = client.read_resource_related_automations(f"prefect.deployment.{deployment.id}")
+        current = [a for a in related if a.name == wanted.name]
+        for duplicate in current[1:]:
+            client.delete_automation(duplicate.id)
+        if not current:
+            client.create_automation(wanted)
+            return "created"
+        compared = set(AutomationCore.model_fields) - {"owner_resource"}
+        same = current[0].model_dump(mode="json", include=compared) == wanted.model_dump(
+            mode="json", include=compared
+        )
+        if same and len(current) == 1:
+            return "unchanged"
+        client.update_automation(current[0].id, wanted)
+        return "updated" if not same else f"unchanged; {len(current) - 1} duplicate(s) deleted"
+
+
+def delete_deployment() -> str:
+    """The deployment, then any automation of its trigger left behind (they outlive it)."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.delete_deployment(client.read_deployment_by_name(DEPLOYMENT).id)
+            outcome = "deleted"
+        except ObjectNotFound:
+            outcome = "absent"
+        leftovers = client.read_automations_by_name(AUTOMATION)
+        for automation in leftovers:
+            client.delete_automation(automation.id)
+    return f"{outcome}; {len(leftovers)} leftover automation(s) deleted"

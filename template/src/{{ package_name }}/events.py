@@ -1,0 +1,57 @@
+"""The event contract: the same objects in Prefect Cloud and in the local stack.
+
+A push becomes the event `entsoe.document.pushed` about this project's resource id; the
+deployment's trigger turns that event into a flow run and its payload into the flow's parameters.
+The Cloud webhook and the local receiver render the event from one template, `webhook.json`.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib.resources import files
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+
+from . import settings
+
+if TYPE_CHECKING:  # Prefect is imported where a trigger is made: the receiver does without it.
+    from prefect.events import DeploymentEventTrigger
+
+EVENT_NAME = "entsoe.document.pushed"
+CONNECTION_CHECKED = "entsoe.connection.checked"  # an empty POST: starts no run
+
+
+def webhook_template() -> str:
+    """The Prefect Cloud webhook template: the one file both the cloud and the receiver use."""
+    return (files(__package__ or __name__) / "webhook.json").read_text(encoding="utf-8")
+
+
+def render_event(body: str, headers: dict[str, str]) -> dict[str, Any]:
+    """The event the Cloud webhook would make of this request (Jinja2, as Prefect Cloud does)."""
+    environment = jinja2.Environment(autoescape=False)  # noqa: S701 (renders JSON, not HTML)
+    text = environment.from_string(webhook_template()).render(
+        body=body, headers={k.lower(): v for k, v in headers.items()}
+    )
+    event: dict[str, Any] = json.loads(text)
+    return event
+
+
+def trigger() -> DeploymentEventTrigger:
+    """What starts a run, in the cloud and locally: a push event from this project's webhook.
+
+    `match` on the resource id keeps events of the same name from anywhere else from starting runs.
+    """
+    from prefect.events import DeploymentEventTrigger
+
+    return DeploymentEventTrigger(
+        name=f"{settings.PROJECT_SLUG} on ENTSO-E push",
+        expect={EVENT_NAME},
+        match={"prefect.resource.id": settings.WEBHOOK_RESOURCE_ID},
+        parameters={
+            "body": "{{ event.payload.body }}",
+            "content_type": "{{ event.payload.content_type }}",
+            "reference": "{{ event.payload.reference | default('') }}",
+            "receipt": "{{ event.payload.receipt | default('') }}",
+        },
+    )
