@@ -128,8 +128,8 @@ def test_update_from_previous_release_equals_fresh_copy(
 def test_user_edits_survive_an_update(versions: Path, tmp_path: Path) -> None:
     project = copy(versions, tmp_path / "project", PREVIOUS)
     package = project / "src" / "entsoe_newsletter"
-    errors = package / "errors.py"
-    errors.write_text(errors.read_text() + "\n\nclass QuotaExceeded(RuntimeError):\n    pass\n")
+    init = package / "__init__.py"  # a module that stays where it is
+    init.write_text(init.read_text() + "\n\nclass QuotaExceeded(RuntimeError):\n    pass\n")
     readme = project / "README.md"
     readme.write_text(readme.read_text() + "\n## Our team's notes\n\nOn call: the energy desk.\n")
     (project / "tests" / "test_mine.py").write_text("def test_ours() -> None:\n    assert True\n")
@@ -139,7 +139,7 @@ def test_user_edits_survive_an_update(versions: Path, tmp_path: Path) -> None:
     update(project, CURRENT)
 
     assert_clean_merge(project)
-    assert "class QuotaExceeded(RuntimeError)" in errors.read_text()
+    assert "class QuotaExceeded(RuntimeError)" in init.read_text()
     assert "On call: the energy desk." in readme.read_text()
     assert (project / "tests" / "test_mine.py").exists()
     fresh = tree(copy(versions, tmp_path / "fresh", CURRENT))
@@ -202,3 +202,49 @@ def test_merge_conflict_hook_refuses_markers_and_rej_files(rendered, tmp_path: P
     rejected = hook("no-rejected-hunks")
     assert rejected.returncode != 0
     assert "README.md.rej" in rejected.stdout
+
+
+def upgrade_procedure(version: str) -> str:
+    """The shell block of a release's upgrade notes in the CHANGELOG."""
+    section = CHANGELOG.split(f"## {version} ", 1)[1].split("\n## ", 1)[0]
+    return section.split("```sh\n", 1)[1].split("```", 1)[0]
+
+
+def test_edits_in_moved_modules_are_carried_over_by_the_upgrade_notes(
+    versions: Path, tmp_path: Path
+) -> None:
+    project = copy(versions, tmp_path / "project", PREVIOUS)
+    package = project / "src" / "entsoe_newsletter"
+    deploy, receiver = package / "deploy.py", package / "receiver.py"
+    unset = 'return "skipped: ENTSOE_API_KEY unset"'
+    assert deploy.read_text().count(unset) == 1
+    deploy.write_text(deploy.read_text().replace(unset, unset[:-1] + ', ask the energy desk"'))
+    kept = "kept = self.server.inbox.keep(body)\n"
+    assert receiver.read_text().count(kept) == 1
+    logged = kept + '        self.log_message("kept %s", kept.name)\n'
+    receiver.write_text(receiver.read_text().replace(kept, logged))
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "our edits")
+
+    script = upgrade_procedure(CURRENT)
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=project,
+        env=tool_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    assert not deploy.exists() and not receiver.exists()
+    assert (
+        'ENTSOE_API_KEY unset, ask the energy desk"'
+        in (package / "cloud" / "blocks.py").read_text()
+    )
+    assert logged in (package / "local" / "receiver.py").read_text()
+    assert not (project / ".git" / "my-edits.rej").exists()
+    assert_clean_merge(project)
+    assert git(project, "status", "--porcelain") == ""
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert recorded["_commit"] == CURRENT
