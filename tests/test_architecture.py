@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -123,3 +124,20 @@ def test_the_image_cannot_import_the_document_generator(rendered, tmp_path: Path
     )
     result = run([python, "-c", probe], cwd=tmp_path)
     assert result.stdout.strip() == "None"
+
+
+def test_the_readme_tree_names_every_module_and_only_real_ones(rendered) -> None:
+    project = rendered("defaults")
+    readme = (project / "README.md").read_text()
+    tree = readme.split("## Layout", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+    named = set(re.findall(r"[\w.]+\.(?:py|json)\b", tree))
+    package = project / "src" / PACKAGE
+    modules = {p.name for p in package.rglob("*.py") if p.name != "__init__.py"}
+    assert modules - named == set(), "modules missing from the README's tree"
+    assert named - modules - {"webhook.json"} == set(), "the README's tree names missing files"
+    for folder in re.findall(r"^\s*([\w/]+/)\s", tree, flags=re.MULTILINE):
+        assert (
+            (package / folder).is_dir()
+            or (project / folder).is_dir()
+            or (project / "src" / folder).is_dir()
+        ), folder
