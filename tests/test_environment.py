@@ -25,6 +25,7 @@ def test_test_environment_satisfies_the_rendered_dependency_groups(rendered) -> 
 
 
 def test_requirements_are_pinned() -> None:
-    for line in (TEMPLATE_ROOT / "requirements.txt").read_text().splitlines():
-        if line.strip() and not line.startswith("#"):
-            assert "==" in line, f"unpinned: {line}"
+    for name in ("requirements.txt", "requirements-rendered.txt"):
+        for line in (TEMPLATE_ROOT / name).read_text().splitlines():
+            if line.strip() and not line.startswith(("#", "-r ")):
+                assert "==" in line, f"unpinned in {name}: {line}"

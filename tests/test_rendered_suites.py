@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import pytest
 
-from conftest import PYTHON, run
+from conftest import PYTHON, VARIANTS, render, run, tool_env
 
-# The defaults, every document type with OIDC, and access keys with an S3 state backend.
-SUITE_VARIANTS = ["defaults", "v00", "v01"]
+# Every document type with OIDC, and access keys with an S3 state backend, in this run's
+# environment; the defaults below, as a user installs them.
+SUITE_VARIANTS = ["v00", "v01"]
 
 
 @pytest.mark.parametrize("variant", SUITE_VARIANTS)
@@ -29,3 +33,45 @@ def test_fast_tests_run_alone_and_start_no_server(rendered) -> None:
     result = run(["make", "test-fast", f"PYTHON={PYTHON}"], cwd=project, timeout=600)
     assert f"{len(ids)} passed" in result.stdout
     assert " deselected" in result.stdout
+
+
+def test_the_readme_install_check_and_test_pass_from_the_lock(
+    copier_template: Path, tmp_path: Path
+) -> None:
+    """As a user does it: make install (uv sync --locked), then check and test in its .venv."""
+    answers = {**VARIANTS["defaults"], "python_version": "3.11"}  # the interpreter here
+    project = render(copier_template, tmp_path / "project", **answers)
+    run(["make", "install"], cwd=project, timeout=900)
+    assert (project / ".venv" / "bin" / "python").is_file()
+    run(["make", "check"], cwd=project, timeout=600)
+    result = run(["make", "test"], cwd=project, timeout=1200)
+    assert " passed" in result.stdout
+    assert " failed" not in result.stdout
+
+
+def test_a_missing_interpreter_fails_in_one_line_that_names_the_fix(rendered) -> None:
+    empty = rendered("defaults").parent / "no-pythons"
+    empty.mkdir(exist_ok=True)
+    # Python 3.12 (the default) where uv finds no interpreter and may download none.
+    env = {
+        **tool_env(),
+        "UV_PYTHON_PREFERENCE": "only-managed",
+        "UV_PYTHON_INSTALL_DIR": str(empty),
+        "UV_PYTHON_DOWNLOADS": "never",
+    }
+    env.pop("VIRTUAL_ENV", None)
+    result = subprocess.run(
+        ["make", "--no-print-directory", "install"],
+        cwd=rendered("defaults"),
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if not line.startswith("make:")]
+    assert errors == [
+        "error: Python 3.12 (from .python-version) is not installed: run 'uv python install 3.12', "
+        "or write an installed version (3.11 or newer) into .python-version"
+    ]
+    assert not (rendered("defaults") / ".venv").exists()

