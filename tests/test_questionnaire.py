@@ -150,3 +150,23 @@ def test_strict_undefined_fails_a_misspelt_variable(copier_template: Path, tmp_p
     subprocess.run(["git", "commit", "-qm", "typo"], cwd=broken, check=True)
     with pytest.raises(Exception, match="projcet_name"):
         render(broken, tmp_path / "p")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Nordic Balancing And Day Ahead Market Watch For Traders 2027",  # 60 characters
+        "Ærø Øst Énergie: « prévisions » du réseau électrique du Nord",
+        "\"Quoted\" \\ backslash 'n' friends",
+    ],
+)
+def test_derived_defaults_satisfy_their_validators(
+    copier_template: Path, tmp_path: Path, name: str
+) -> None:
+    assert len(name) <= 60
+    project = render(copier_template, tmp_path / "p", project_name=name)
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    slug = answers["project_slug"]
+    assert 0 < len(slug) <= 40 and not slug.endswith("-"), slug
+    assert answers["package_name"] == slug.replace("-", "_")
+    assert name in (project / "README.md").read_text()  # as typed, not escaped

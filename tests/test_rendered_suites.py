@@ -9,9 +9,9 @@ import pytest
 
 from conftest import PYTHON, VARIANTS, render, run, tool_env
 
-# Every document type with OIDC, and access keys with an S3 state backend, in this run's
-# environment; the defaults below, as a user installs them.
-SUITE_VARIANTS = ["v00", "v01"]
+# Every document type with OIDC, access keys with an S3 state backend, and the odd answers
+# (long, non-ASCII, quoted), in this run's environment; the defaults below, as a user installs them.
+SUITE_VARIANTS = ["v00", "v01", "odd"]
 
 
 @pytest.mark.parametrize("variant", SUITE_VARIANTS)

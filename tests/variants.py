@@ -64,4 +64,16 @@ def build_variants(zones: list[str]) -> dict[str, dict[str, Any]]:
         answers["newsletter_recipients"] = [f"desk{n}@example.org" for n in range(1 + index % 3)]
         answers["project_name"] = f"Grid Watch {index}"
         variants[f"v{index:02d}"] = answers
+    variants["odd"] = ODD_ANSWERS
     return variants
+
+
+# Every free-text answer at its length limit where it has one, with non-ASCII letters, quotes and
+# a backslash; the slug and everything derived from it are left to their defaults.
+ODD_ANSWERS: dict[str, Any] = {
+    "project_name": 'Énergie "Nordique" d\'Åland \\ Øresund: wind, sun & load watch',
+    "description": 'Mails "Åland\'s" forecast \\ prices, 100 % ünïcode-safe; ' + "x" * 120,
+    "author_name": 'Zoë "ZZ" O\'Brien-Łukasiewicz \\ Energy',
+    "author_email": "zoe.obrien@example.org",
+    "python_version": "3.11",
+}

@@ -16,6 +16,7 @@ The points are read per Period with XPath into numpy arrays: no Python work per 
 
 from __future__ import annotations
 
+import csv
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -123,15 +124,26 @@ def empty_frame() -> pd.DataFrame:
 
 
 def write_csv(frame: pd.DataFrame, out: TextIO) -> None:
-    """The table as CSV (contract 1): UTC times as 2024-06-01T22:00:00Z, empty cells for none."""
-    frame.to_csv(
-        out,
-        columns=list(COLUMNS),
-        index=False,
-        date_format="%Y-%m-%dT%H:%M:%SZ",
-        float_format="%.15g",  # 4430 and -0.01 as the document wrote them, not 4430.0
-        lineterminator="\n",
-    )
+    """The table as CSV (contract 1): UTC times as 2024-06-01T22:00:00Z, empty cells for none.
+
+    Column by column into plain strings, then joined: several times faster than
+    DataFrame.to_csv, which formats every cell through pandas.
+    """
+    columns: dict[str, list[str]] = {
+        name: frame[name].astype(object).where(frame[name].notna(), "").tolist()
+        for name in TEXT_COLUMNS
+    }
+    utc = frame["timestamp"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[s]")
+    columns["timestamp"] = np.datetime_as_string(utc, unit="s", timezone="UTC").tolist()
+    # %.15g: 4430 and -0.01 as the document wrote them, not 4430.0.
+    columns["value"] = ["" if v != v else f"{v:.15g}" for v in frame["value"].tolist()]
+    rows = zip(*(columns[name] for name in COLUMNS), strict=True)
+    texts = {text for name in TEXT_COLUMNS for text in set(columns[name])}
+    if any(c in text for text in texts for c in ',"\r\n'):
+        csv.writer(out, lineterminator="\n").writerows([COLUMNS, *rows])  # quoting needed
+        return
+    out.write(",".join(COLUMNS) + "\n")
+    out.writelines(",".join(row) + "\n" for row in rows)
 
 
 @functools.cache
