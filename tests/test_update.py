@@ -248,3 +248,29 @@ def test_edits_in_moved_modules_are_carried_over_by_the_upgrade_notes(
     assert git(project, "status", "--porcelain") == ""
     recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert recorded["_commit"] == CURRENT
+
+
+def test_a_dependency_of_ones_own_survives_an_update(versions: Path, tmp_path: Path) -> None:
+    """The user's `uv add`: pyproject.toml and uv.lock both changed; an update keeps both valid."""
+    project = copy(versions, tmp_path / "project", CURRENT)
+    uv = [str(BIN / "uv"), "add", "--frozen", "tomli-w==1.2.0"]  # pyproject.toml only
+    subprocess.run(uv, cwd=project, env=tool_env(), check=True, capture_output=True)
+    locked = subprocess.run(
+        [str(BIN / "uv"), "lock"], cwd=project, env=tool_env(), capture_output=True, text=True
+    )
+    assert locked.returncode == 0, locked.stderr
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "our dependency")
+
+    update(project, CURRENT, document_types=["A69", "A44"])
+
+    assert_clean_merge(project)
+    assert 'name = "tomli-w"' in (project / "uv.lock").read_text()
+    checked = subprocess.run(
+        [str(BIN / "uv"), "lock", "--check", "--offline"],
+        cwd=project,
+        env=tool_env(),
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stderr
