@@ -6,6 +6,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..pipeline.errors import BadInput
+
+RECEIVER_PORT_ENV = "PIPELINE_RECEIVER_PORT"
+SMTP_PORT_ENV = "PIPELINE_SMTP_PORT"
+PREFECT_PORT_ENV = "PIPELINE_PREFECT_PORT"
+
 
 @dataclass(frozen=True)
 class Config:
@@ -21,12 +27,21 @@ class Config:
     def from_environment(cls) -> Config:
         env = os.environ
         return cls(
-            receiver_port=int(env.get("PIPELINE_RECEIVER_PORT", "8787")),
-            smtp_port=int(env.get("PIPELINE_SMTP_PORT", "8025")),
-            prefect_port=int(env.get("PIPELINE_PREFECT_PORT", "4200")),
+            receiver_port=_port(RECEIVER_PORT_ENV, "8787"),
+            smtp_port=_port(SMTP_PORT_ENV, "8025"),
+            prefect_port=_port(PREFECT_PORT_ENV, "4200"),
             data_dir=Path(env.get("PIPELINE_DATA_DIR", ".local")).resolve(),
             max_body_bytes=int(env.get("PIPELINE_MAX_BODY_BYTES", str(50 * 1024 * 1024))),
         )
+
+    @property
+    def ports(self) -> dict[str, int]:
+        """Each port by the variable that sets it, for messages that say what to change."""
+        return {
+            RECEIVER_PORT_ENV: self.receiver_port,
+            SMTP_PORT_ENV: self.smtp_port,
+            PREFECT_PORT_ENV: self.prefect_port,
+        }
 
     @property
     def api_url(self) -> str:
@@ -36,9 +51,14 @@ class Config:
     def outbox(self) -> Path:
         return self.data_dir / "outbox"
 
+    @property
+    def server_log(self) -> Path:
+        return self.data_dir / "prefect" / "server.log"
+
     def prefect_environment(self) -> dict[str, str]:
         """Where this stack's Prefect lives; set before Prefect is imported, inherited by runs."""
         home = self.data_dir / "prefect"
+        env = os.environ
         return {
             "PREFECT_HOME": str(home),
             "PREFECT_API_URL": self.api_url,
@@ -48,5 +68,20 @@ class Config:
             "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false",
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "false",
-            "PREFECT_LOGGING_LEVEL": os.environ.get("PREFECT_LOGGING_LEVEL", "WARNING"),
+            # Prefect's own chatter stays at warnings; the runs' logs (console and UI) at INFO.
+            "PREFECT_LOGGING_LEVEL": env.get("PREFECT_LOGGING_LEVEL", "WARNING"),
+            **{
+                name: env.get(name, "INFO")
+                for name in (
+                    "PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL",
+                    "PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL",
+                )
+            },
         }
+
+
+def _port(name: str, default: str) -> int:
+    value = os.environ.get(name, default)
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise BadInput(f"{name}={value!r} is not a port number (1 to 65535)")
+    return int(value)

@@ -21,6 +21,7 @@ import httpx
 from sample_documents import generate, soap_envelope
 
 from .. import settings
+from ..pipeline.errors import BadInput
 from .config import Config
 
 READY_SECONDS = 180
@@ -66,17 +67,23 @@ def run() -> int:
 def _wait_for_ready(stack: subprocess.Popen[str]) -> None:
     """Echo the stack's output, indented, and return once it says ready."""
     ready = threading.Event()
+    said: list[str] = []
 
     def echo(lines: TextIO) -> None:
         for line in lines:
+            said.append(line)
             print(f"  local | {line}", end="", flush=True)
-            if "ready" in line:
+            if line.startswith("ready"):
                 ready.set()
 
-    if stack.stdout is not None:
-        threading.Thread(target=echo, args=(stack.stdout,), daemon=True).start()
+    echoing = threading.Thread(target=echo, args=(stack.stdout,), daemon=True)
+    echoing.start()
     deadline = time.monotonic() + READY_SECONDS
     while not ready.wait(0.2):
+        if stack.poll() == 2:
+            # Bad input (a busy port, say): pass its one line on, and exit 2 as well.
+            echoing.join(5)
+            raise BadInput(said[-1].strip().removeprefix("error: ") if said else "bad settings")
         if stack.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError("the local stack did not become ready")
 

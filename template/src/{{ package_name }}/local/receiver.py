@@ -92,9 +92,10 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         if length > self.server.max_body_bytes:
             self.close_connection = True  # the body is not read
+            self._log("warning", f"refused {length} bytes (413): over {self.server.max_body_bytes}")
             fault = soap_fault(f"body over {self.server.max_body_bytes} bytes")
             return self._soap(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, fault)
-        body = self.rfile.read(length) if length else b""
+        body = self._read(length)
         if not body.strip():
             return self._soap(HTTPStatus.OK, soap_reply())  # ENTSO-E's connection check
         kept = self.server.inbox.keep(body)
@@ -102,15 +103,26 @@ class _Handler(BaseHTTPRequestHandler):
             check(body)
         except BadInput as error:
             self.server.inbox.refuse(kept, str(error))
-            self.log_message("refused %s: %s", kept.name, error)
+            self._log("warning", f"refused {kept.name} (400), moved to quarantine: {error}")
             return self._soap(HTTPStatus.BAD_REQUEST, soap_fault(str(error)))
         content_type = self.headers.get("Content-Type", "")
         try:
             emit(self.server.api_url, event_for(kept, content_type))
         except httpx.HTTPError as error:
-            self.log_message("kept %s for replay: Prefect did not take it (%s)", kept.name, error)
+            self._log("warning", f"kept {kept.name} for replay: Prefect did not take it ({error})")
             return self._soap(HTTPStatus.SERVICE_UNAVAILABLE, soap_fault("try again later"))
+        self._log("info", f"took {kept.name}: event sent to Prefect")
         return self._soap(HTTPStatus.OK, soap_reply())
+
+    def _read(self, length: int) -> bytes:
+        body = self.rfile.read(length) if length else b""
+        if not body.strip():
+            # Right for ENTSO-E's connection check, a mistake from anyone else: say so either way.
+            self._log("warning", "empty POST: answered as a connection check, no event")
+        return body
+
+    def _log(self, level: str, message: str) -> None:
+        self.log_message("%s: %s", level, message)
 
     def _soap(self, status: HTTPStatus, body: bytes) -> None:
         self._answer(status, body, "application/soap+xml; charset=utf-8")

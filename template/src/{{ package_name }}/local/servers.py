@@ -8,8 +8,10 @@ message it takes as one .eml in the outbox.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -21,7 +23,8 @@ from typing import Any
 
 import httpx
 
-from .config import Config
+from ..pipeline.errors import BadInput
+from .config import PREFECT_PORT_ENV, Config
 from .inbox import stamp, write_durably
 
 
@@ -40,6 +43,25 @@ class Outbox:
         return "250 Message accepted for delivery"
 
 
+def check_ports(config: Config) -> None:
+    """Bind each port as its server will (all at once, so a port given twice is caught too)."""
+    with contextlib.ExitStack() as probes:
+        for name, port in config.ports.items():
+            probe = probes.enter_context(socket.socket())
+            # As the servers do, so a port a stopped stack left in TIME_WAIT counts as free.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError as error:
+                # Not strerror for a busy port: "already in use" holds "ready", which means ready.
+                busy = error.errno == errno.EADDRINUSE
+                why = "is in use" if busy else f"cannot be used ({error.strerror})"
+                raise BadInput(
+                    f"{name}={port}: port {port} {why}; "
+                    f"stop what holds it or set {name} to another port"
+                ) from None
+
+
 @contextlib.contextmanager
 def smtp_server(config: Config) -> Iterator[None]:
     from aiosmtpd.controller import Controller
@@ -56,8 +78,7 @@ def smtp_server(config: Config) -> Iterator[None]:
 def prefect_server(config: Config) -> Iterator[None]:
     """`prefect server start` in its own process group, stopped with everything it started."""
     pid_file = config.data_dir / "prefect" / "server.pid"
-    _stop_leftover(pid_file)
-    log = (config.data_dir / "prefect" / "server.log").open("ab")
+    log = config.server_log.open("ab")
     command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1"]
     process = subprocess.Popen(  # noqa: S603 (our own interpreter, fixed arguments)
         [*command, "--port", str(config.prefect_port)],
@@ -69,7 +90,7 @@ def prefect_server(config: Config) -> Iterator[None]:
     )
     pid_file.write_text(str(process.pid))
     try:
-        _wait_until_healthy(config.api_url, process)
+        _wait_until_healthy(config, process)
         yield
     finally:
         _stop_group(process)
@@ -77,16 +98,19 @@ def prefect_server(config: Config) -> Iterator[None]:
         pid_file.unlink(missing_ok=True)
 
 
-def _wait_until_healthy(api_url: str, process: subprocess.Popen[bytes]) -> None:
+def _wait_until_healthy(config: Config, process: subprocess.Popen[bytes]) -> None:
+    """Raise BadInput (one line: the port, and where the server's log is) if it never answers."""
+    port, log = f"{PREFECT_PORT_ENV}={config.prefect_port}", f"its log is {config.server_log}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the Prefect server exited with status {process.returncode}")
+            status = process.returncode
+            raise BadInput(f"{port}: the Prefect server exited with status {status}; {log}")
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
+            if httpx.get(f"{config.api_url}/health", timeout=2).status_code == 200:
                 return
         time.sleep(0.3)
-    raise RuntimeError("the Prefect server did not become healthy within 120 s")
+    raise BadInput(f"{port}: the Prefect server did not answer within 120 s; {log}")
 
 
 def _stop_group(process: subprocess.Popen[bytes]) -> None:
@@ -101,8 +125,9 @@ def _stop_group(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def _stop_leftover(pid_file: Path) -> None:
+def stop_leftover(config: Config) -> None:
     """A stack that was killed outright leaves its Prefect server behind: stop that one first."""
+    pid_file = config.data_dir / "prefect" / "server.pid"
     try:
         pid = int(pid_file.read_text())
         command = Path(f"/proc/{pid}/cmdline").read_bytes()

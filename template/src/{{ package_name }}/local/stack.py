@@ -22,7 +22,7 @@ from ..pipeline.delivery import EMAIL_BLOCK, RECIPIENTS_ENV, RECIPIENTS_VARIABLE
 from .config import Config
 from .inbox import Inbox
 from .receiver import Receiver, emit, event_for
-from .servers import prefect_server, smtp_server
+from .servers import check_ports, prefect_server, smtp_server, stop_leftover
 
 SERVE_POLL_SECONDS = 0.25  # how often the served deployment looks for runs to start
 
@@ -30,6 +30,8 @@ SERVE_POLL_SECONDS = 0.25  # how often the served deployment looks for runs to s
 def run() -> int:
     """`python -m <package> local`: run the stack in the foreground until interrupted."""
     config = Config.from_environment()
+    stop_leftover(config)  # a killed stack's Prefect server still holds its port
+    check_ports(config)  # before anything starts, so a busy port leaves nothing running
     for folder in ("inbox", "outbox", "quarantine", "prefect", "results"):
         (config.data_dir / folder).mkdir(parents=True, exist_ok=True)
     os.environ.update(config.prefect_environment())

@@ -130,5 +130,14 @@ def newsletter_flow(
     failed = [r for r, f in zip(valid, futures, strict=True) if f.state.is_failed()]
     if failed:
         raise DeliveryFailed(f"{len(failed)} of {len(valid)} recipient(s) not served: {failed}")
-    logger.info("newsletter %s delivered to %d recipient(s)", key, len(valid))
+    # A Cached delivery is one its record shows as done: that recipient is not mailed again.
+    before = [r for r, f in zip(valid, futures, strict=True) if f.state.name == "Cached"]
+    for recipient in before:
+        logger.info("mailed to %s before, not sent again", recipient)
+    logger.info(
+        "newsletter %s: %d recipient(s) mailed now, %d before",
+        key,
+        len(valid) - len(before),
+        len(before),
+    )
     return valid

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 import jinja2
@@ -46,6 +47,8 @@ class Letter:
         message["Subject"] = self.subject
         message["From"] = sender
         message["To"] = recipient
+        # RFC 5322 requires a Date; spam filters count its absence against the mail.
+        message["Date"] = format_datetime(datetime.now(UTC))
         message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
         message.set_content(self.text)
         message.add_alternative(self.html, subtype="html")
@@ -53,7 +56,10 @@ class Letter:
         if not isinstance(html_part, EmailMessage):
             raise TypeError("the HTML alternative is missing")
         for name, png in self.images.items():
-            html_part.add_related(png, "image", "png", cid=f"<{name}>", filename=name)
+            # inline: shown in the HTML, not listed as an attachment to download
+            html_part.add_related(
+                png, "image", "png", cid=f"<{name}>", filename=name, disposition="inline"
+            )
         return message
 
 
