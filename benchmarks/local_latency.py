@@ -62,7 +62,7 @@ def main(project: Path) -> int:
     def watch() -> None:
         assert stack.stdout is not None
         for line in stack.stdout:
-            if "ready" in line:
+            if line.startswith("ready"):
                 ready.set()
 
     threading.Thread(target=watch, daemon=True).start()

@@ -44,7 +44,18 @@ def run() -> int:
             asyncio.run(_serve(config, receiver))
         except KeyboardInterrupt:
             print("stopping", flush=True)
+        _drain_prefect_workers()
     return 0
+
+
+def _drain_prefect_workers() -> None:
+    """Send the runs' last logs and events while the server is up: at exit, Prefect's workers
+    would wait for a server that is gone."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for worker in (APILogWorker, EventsWorker):
+        worker.drain_all(timeout=5)
 
 
 def replay(config: Config | None = None) -> int:
