@@ -6,6 +6,8 @@
   Push pools authenticate with an access key (an AwsCredentials block), so this is an IAM user.
   Pulumi creates its key and exports the secret half as a secret output: it is stored encrypted in
   the stack state and only shown by `pulumi stack output --show-secrets`.
+
+Each of them carries the permissions boundary (boundary.py).
 """
 
 import json
@@ -59,11 +61,14 @@ def create_task_roles(
     repository: aws.ecr.Repository,
     log_group: aws.cloudwatch.LogGroup,
     bucket: aws.s3.Bucket,
+    api_key: aws.secretsmanager.Secret,
+    boundary: aws.iam.Policy,
 ) -> TaskRoles:
     execution = aws.iam.Role(
         f"{prefix}-execution",
         description="ECS starts flow-run tasks with it: pulls the image, writes the logs",
         assume_role_policy=ecs_tasks_trust(account_id),
+        permissions_boundary=boundary.arn,
         tags=tags(f"{prefix}-execution"),
     )
     aws.iam.RolePolicy(
@@ -86,6 +91,12 @@ def create_task_roles(
                 "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
                 "Resource": pulumi.Output.concat(log_group.arn, ":*"),
             },
+            # ECS reads it into the container's PREFECT_API_KEY (`secrets`, not `environment`).
+            {
+                "Sid": "ReadPrefectApiKey",
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": api_key.arn,
+            },
         ),
     )
 
@@ -93,6 +104,7 @@ def create_task_roles(
         f"{prefix}-task",
         description="The flow's code runs with it: reads and writes its results",
         assume_role_policy=ecs_tasks_trust(account_id),
+        permissions_boundary=boundary.arn,
         tags=tags(f"{prefix}-task"),
     )
     aws.iam.RolePolicy(
@@ -118,13 +130,41 @@ def create_task_roles(
 @dataclass(frozen=True)
 class PushPoolIdentity:
     user: aws.iam.User
+    # The key of the newest generation: the one deploy saves in the AwsCredentials block.
     access_key_id: pulumi.Output[str]
     # Marked secret here too (the provider does it in a real deployment, not under test mocks).
     secret_access_key: pulumi.Output[str]
 
 
+def key_generations(configured: object) -> list[int]:
+    """The push pool's access keys, by generation (config `pushPoolKeys`, default [1]).
+
+    Rotation in three steps, each a `pulumi up` or a deploy (docs/security.md): add the next
+    generation ([1, 2]: a second key, and the outputs name it), deploy (the block switches to it;
+    runs started with the first key keep working), drop the old one ([2]: its key is deleted).
+    """
+    generations = configured if configured is not None else [1]
+    if (
+        not isinstance(generations, list)
+        or not 1 <= len(generations) <= 2
+        or not all(isinstance(g, int) and not isinstance(g, bool) and g > 0 for g in generations)
+        or len(set(generations)) != len(generations)
+    ):
+        raise ValueError(
+            f"pushPoolKeys must list one or two distinct positive whole numbers (IAM allows two "
+            f"keys per user), such as [1] or [1, 2]; got {generations!r}"
+        )
+    return sorted(generations)
+
+
 def create_push_pool_identity(
-    prefix: str, region: str, account_id: str, cluster: Cluster, roles: TaskRoles
+    prefix: str,
+    region: str,
+    account_id: str,
+    cluster: Cluster,
+    roles: TaskRoles,
+    boundary: aws.iam.Policy,
+    generations: list[int],
 ) -> PushPoolIdentity:
     """The calls prefect-aws's ECS worker makes for a flow run, and nothing more.
 
@@ -134,7 +174,9 @@ def create_push_pool_identity(
     """
     ecs_arn = f"arn:aws:ecs:{region}:{account_id}"
     cluster_tasks = pulumi.Output.concat(ecs_arn, ":task/", cluster.cluster.name, "/*")
-    user = aws.iam.User(f"{prefix}-push-pool", tags=tags(f"{prefix}-push-pool"))
+    user = aws.iam.User(
+        f"{prefix}-push-pool", permissions_boundary=boundary.arn, tags=tags(f"{prefix}-push-pool")
+    )
     policy = aws.iam.Policy(
         f"{prefix}-push-pool",
         description="Prefect Cloud ECS push work pool: run flow-run tasks in one cluster",
@@ -184,6 +226,17 @@ def create_push_pool_identity(
         tags=tags(f"{prefix}-push-pool"),
     )
     aws.iam.UserPolicyAttachment(f"{prefix}-push-pool", user=user.name, policy_arn=policy.arn)
-    access_key = aws.iam.AccessKey(f"{prefix}-push-pool", user=user.name)
-    secret: pulumi.Output[str] = pulumi.Output.secret(access_key.secret)
-    return PushPoolIdentity(user=user, access_key_id=access_key.id, secret_access_key=secret)
+    keys = [
+        aws.iam.AccessKey(
+            f"{prefix}-push-pool-key-{generation}",
+            user=user.name,
+            # The first generation is the key that stacks made before rotation existed.
+            opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name=f"{prefix}-push-pool")])
+            if generation == 1
+            else None,
+        )
+        for generation in generations
+    ]
+    newest = keys[-1]
+    secret: pulumi.Output[str] = pulumi.Output.secret(newest.secret)
+    return PushPoolIdentity(user=user, access_key_id=newest.id, secret_access_key=secret)

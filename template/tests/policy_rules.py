@@ -1,10 +1,15 @@
 """Rules every resource of the Pulumi program must follow.
 
-A rule takes one registered resource and returns its violations as sentences. The infra tests run
-every rule over every resource, so a new resource is checked without writing a new test.
+A rule takes one registered resource and returns its violations as sentences; a stack rule takes
+all of them and the ARNs of the permissions boundaries. The infra tests run every rule over every
+resource, so a new resource is checked without writing a new test.
 Inputs are as Pulumi's engine sees them: camelCase names, policies as JSON strings.
+
+A permissions boundary grants nothing: it is the most its principals may do. Its statements may
+name a whole service (`ecr:*`) on the project's resources; grants (every other policy) may not.
 """
 
+import fnmatch
 import importlib
 import inspect
 import json
@@ -54,6 +59,50 @@ POLICY_SIZE_LIMITS = {
 
 REQUIRED_TAGS = ("project", "stack")
 ECS_TASKS_SERVICE = "ecs-tasks.amazonaws.com"
+PRINCIPAL_TYPES = ("aws:iam/role:Role", "aws:iam/user:User")
+ATTACHMENT_TYPES = (
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+    "aws:iam/policyAttachment:PolicyAttachment",
+)
+GRANT_TYPES = (
+    "aws:iam/policy:Policy",
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:iam/userPolicy:UserPolicy",
+)
+
+# AWS's service authorization reference: the IAM actions that take the condition key
+# iam:PermissionsBoundary. A grant of one must require the boundary; the boundary denies them
+# without it.
+BOUNDARY_CONDITIONED_ACTIONS = frozenset(
+    {
+        "iam:AttachRolePolicy",
+        "iam:AttachUserPolicy",
+        "iam:CreateRole",
+        "iam:CreateUser",
+        "iam:DeleteRolePolicy",
+        "iam:DeleteUserPolicy",
+        "iam:DetachRolePolicy",
+        "iam:DetachUserPolicy",
+        "iam:PutRolePermissionsBoundary",
+        "iam:PutRolePolicy",
+        "iam:PutUserPermissionsBoundary",
+        "iam:PutUserPolicy",
+    }
+)
+# Never granted, and denied by the boundary: they would lift it.
+LIFT_BOUNDARY_ACTIONS = frozenset(
+    {"iam:DeleteRolePermissionsBoundary", "iam:DeleteUserPermissionsBoundary"}
+)
+# Never granted on the boundary itself, and denied there by the boundary.
+CHANGE_POLICY_ACTIONS = frozenset(
+    {
+        "iam:CreatePolicyVersion",
+        "iam:DeletePolicy",
+        "iam:DeletePolicyVersion",
+        "iam:SetDefaultPolicyVersion",
+    }
+)
 
 
 def as_list(value: Any) -> list[Any]:
@@ -181,6 +230,60 @@ def policies_fit_size_limits(resource: Registered) -> list[str]:
     return found
 
 
+def grants_require_the_boundary(resource: Registered) -> list[str]:
+    """A grant to create or change a principal's policies requires the boundary on it; no grant
+    lifts one."""
+    found = []
+    for statement in allow_statements(resource):
+        actions = set(as_list(statement["Action"]))
+        if actions & LIFT_BOUNDARY_ACTIONS:
+            found.append(f"{resource.name}: grants {sorted(actions & LIFT_BOUNDARY_ACTIONS)}")
+        required = statement.get("Condition", {}).get("StringEquals", {})
+        if actions & BOUNDARY_CONDITIONED_ACTIONS and "iam:PermissionsBoundary" not in required:
+            found.append(
+                f"{resource.name}: {sorted(actions & BOUNDARY_CONDITIONED_ACTIONS)} without "
+                "the iam:PermissionsBoundary condition"
+            )
+    return found
+
+
+def boundary_names_services_not_everything(resource: Registered) -> list[str]:
+    """A boundary's wildcards are whole services (`ecr:*`) on named resources, never `*`."""
+    found = []
+    for statement in statements(resource):
+        if "NotAction" in statement or "NotResource" in statement:
+            found.append(f"{resource.name}: boundary uses NotAction or NotResource")
+        for action in as_list(statement.get("Action", [])):
+            service, _, name = action.partition(":")
+            if "*" in service or ("*" in name and name != "*"):
+                found.append(f"{resource.name}: boundary action {action!r}")
+    return found
+
+
+def boundary_keeps_itself(resource: Registered) -> list[str]:
+    """The boundary denies what would remove or change it, and principals without it."""
+    own_arn = resource.state.get("arn")
+    denies = [s for s in statements(resource) if s.get("Effect") == "Deny"]
+
+    def denied(actions: frozenset[str], resource_arn: str, condition: Any = None) -> bool:
+        return any(
+            actions <= set(as_list(s["Action"]))
+            and any(fnmatch.fnmatchcase(resource_arn, r) for r in as_list(s["Resource"]))
+            and s.get("Condition") == condition
+            for s in denies
+        )
+
+    keeps = {"StringNotEquals": {"iam:PermissionsBoundary": own_arn}}
+    found = []
+    if not denied(BOUNDARY_CONDITIONED_ACTIONS, "arn:aws:iam::0:role/any", keeps):
+        found.append(f"{resource.name}: principals may be made or changed without it")
+    if not denied(LIFT_BOUNDARY_ACTIONS, "arn:aws:iam::0:user/any"):
+        found.append(f"{resource.name}: it may be lifted")
+    if not denied(CHANGE_POLICY_ACTIONS, str(own_arn)):
+        found.append(f"{resource.name}: it may be changed or deleted")
+    return found
+
+
 RULES: tuple[Callable[[Registered], list[str]], ...] = (
     no_wildcard_actions,
     star_resource_only_for_unscoped_actions,
@@ -189,8 +292,95 @@ RULES: tuple[Callable[[Registered], list[str]], ...] = (
     taggable_resources_are_tagged,
     nothing_inbound,
     policies_fit_size_limits,
+    grants_require_the_boundary,
+)
+# For boundaries instead: no_wildcard_actions and the grant rules do not apply to a ceiling.
+BOUNDARY_RULES: tuple[Callable[[Registered], list[str]], ...] = (
+    boundary_names_services_not_everything,
+    star_resource_only_for_unscoped_actions,
+    taggable_resources_are_tagged,
+    policies_fit_size_limits,
+    boundary_keeps_itself,
 )
 
 
+def every_principal_carries_a_boundary(
+    resources: list[Registered], boundaries: set[str]
+) -> list[str]:
+    return [
+        f"{r.name}: no permissions boundary"
+        for r in resources
+        if r.type in PRINCIPAL_TYPES and r.inputs.get("permissionsBoundary") not in boundaries
+    ]
+
+
+def boundaries_are_never_granted(resources: list[Registered], boundaries: set[str]) -> list[str]:
+    """A boundary attached as a policy would grant its wide statements."""
+    return [
+        f"{r.name}: attaches the boundary as a policy"
+        for r in resources
+        if r.type in ATTACHMENT_TYPES and r.inputs.get("policyArn") in boundaries
+    ]
+
+
+def grants_spare_the_boundaries(resources: list[Registered], boundaries: set[str]) -> list[str]:
+    found = []
+    for resource in resources:
+        for statement in allow_statements(resource):
+            changes = set(as_list(statement["Action"])) & CHANGE_POLICY_ACTIONS
+            for pattern in as_list(statement.get("Resource", [])):
+                hit = [arn for arn in boundaries if fnmatch.fnmatchcase(arn, pattern)]
+                if changes and hit:
+                    found.append(f"{resource.name}: {sorted(changes)} on the boundary {hit}")
+    return found
+
+
+def grants_fit_within_the_boundary(resources: list[Registered], boundaries: set[str]) -> list[str]:
+    """Every granted action on every granted resource is allowed by the boundary, or the grant
+    would silently do nothing (compared by action and resource; conditions are left out)."""
+    ceiling = [
+        s for r in resources if r.state.get("arn") in boundaries for s in allow_statements(r)
+    ]
+    if not ceiling:
+        return []
+
+    def allowed(action: str, arn: str) -> bool:
+        return any(
+            any(fnmatch.fnmatchcase(action, a) for a in as_list(s["Action"]))
+            and any(fnmatch.fnmatchcase(arn, r) for r in as_list(s["Resource"]))
+            for s in ceiling
+        )
+
+    return [
+        f"{resource.name}: {action} on {arn} is outside the boundary"
+        for resource in resources
+        if resource.type in GRANT_TYPES and resource.state.get("arn") not in boundaries
+        for statement in allow_statements(resource)
+        for action in as_list(statement["Action"])
+        for arn in as_list(statement["Resource"])
+        if not allowed(action, arn)
+    ]
+
+
+STACK_RULES: tuple[Callable[[list[Registered], set[str]], list[str]], ...] = (
+    every_principal_carries_a_boundary,
+    boundaries_are_never_granted,
+    grants_spare_the_boundaries,
+    grants_fit_within_the_boundary,
+)
+
+
+def boundary_arns(resources: list[Registered]) -> set[str]:
+    named = {r.inputs.get("permissionsBoundary") for r in resources if r.type in PRINCIPAL_TYPES}
+    return {arn for arn in named if isinstance(arn, str)}
+
+
 def violations(resources: list[Registered]) -> list[str]:
-    return [found for resource in resources for rule in RULES for found in rule(resource)]
+    boundaries = boundary_arns(resources)
+    found = [
+        violation
+        for resource in resources
+        for rule in (BOUNDARY_RULES if resource.state.get("arn") in boundaries else RULES)
+        for violation in rule(resource)
+    ]
+    return found + [v for rule in STACK_RULES for v in rule(resources, boundaries)]

@@ -29,6 +29,8 @@ STACK_OUTPUTS: tuple[str, ...] = (
     "push_pool_user_arn",
     "push_pool_access_key_id",
     "push_pool_secret_access_key",
+    "prefect_api_key_secret_arn",
+    "permissions_boundary_arn",
 )
 
 # Where the flow finds its results bucket at run time.
@@ -57,6 +59,9 @@ def ecs_job_variables(outputs: Mapping[str, Any], image_tag: str = "latest") -> 
         "memory": settings.ECS_MEMORY,
         "execution_role_arn": outputs["execution_role_arn"],
         "task_role_arn": outputs["task_role_arn"],
+        # ECS puts the key into the container from Secrets Manager: not in the task definition's
+        # environment or RunTask's overrides, where ecs:DescribeTasks would show it.
+        "prefect_api_key_secret_arn": outputs["prefect_api_key_secret_arn"],
         # One family, reused while unchanged: the push pool may only run this family's tasks.
         "family": outputs["task_family"],
         "match_latest_revision_in_family": True,

@@ -1,7 +1,8 @@
 """What deploy does, as a list of steps: each says what it does (the --dry-run line) and does it.
 
 The steps run in this order, each looking before it writes, so a second run with the same inputs
-changes nothing: image, blocks, work pool, Variable, deployment, automation, webhook.
+changes nothing: image, blocks, the flow runs' API key, work pool, Variable, deployment, automation,
+webhook.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from .. import settings
 from ..events import EVENT_NAME, trigger
 from ..pipeline import delivery
-from . import blocks, deployment, webhooks, work_pool
+from . import api_key, blocks, deployment, webhooks, work_pool
 from .image import build_and_push
 
 
@@ -45,6 +46,11 @@ def deploy_steps(
             f"save AwsCredentials block '{blocks.PUSH_POOL_CREDENTIALS_BLOCK}' with the key of "
             f"IAM user {outputs['push_pool_user_name']} (region {region})",
             lambda: blocks.save_push_pool_credentials(outputs),
+        ),
+        Step(
+            "put PREFECT_API_KEY into Secrets Manager secret "
+            f"{outputs['prefect_api_key_secret_arn']}, where flow runs read it",
+            lambda: api_key.store_prefect_api_key(outputs),
         ),
         Step(
             f"ensure work pool '{settings.WORK_POOL_NAME}' (type {pool_type}) in {region}: "

@@ -1,0 +1,91 @@
+"""The ARN patterns of this project's resources, from the logical names the other modules use.
+
+Names come from Pulumi's autonaming (`<logical name>-<7 random characters>`), so a pattern is the
+logical name and a `*`. The deploy role's grants and the permissions boundary both use these, so
+that what the deploy role may manage and what the boundary lets anyone reach stay the same set.
+"""
+
+from dataclasses import dataclass
+
+# The one name that is not autonamed: the boundary's own policy, so its ARN can appear in itself.
+BOUNDARY_NAME = "{prefix}-permissions-boundary"
+GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+# The network resources the program creates; EC2 offers no names, only tags, to scope them.
+NETWORK_TYPES = ("internet-gateway", "route-table", "security-group", "subnet", "vpc")
+
+
+@dataclass(frozen=True)
+class ProjectArns:
+    prefix: str
+    region: str
+    account_id: str
+
+    def _regional(self, service: str, resource: str) -> str:
+        return f"arn:aws:{service}:{self.region}:{self.account_id}:{resource}"
+
+    def _iam(self, resource: str) -> str:
+        return f"arn:aws:iam::{self.account_id}:{resource}"
+
+    @property
+    def boundary(self) -> str:
+        return self._iam("policy/" + BOUNDARY_NAME.format(prefix=self.prefix))
+
+    @property
+    def repository(self) -> str:
+        return self._regional("ecr", f"repository/{self.prefix}-flow-*")
+
+    @property
+    def cluster(self) -> str:
+        return self._regional("ecs", f"cluster/{self.prefix}-cluster-*")
+
+    @property
+    def tasks(self) -> str:
+        return self._regional("ecs", f"task/{self.prefix}-cluster-*/*")
+
+    def task_definitions(self, family: str) -> str:
+        return self._regional("ecs", f"task-definition/{family}:*")
+
+    @property
+    def log_group(self) -> str:
+        """The flow-run log group; `*` also covers its streams (`...:log-stream:<name>`)."""
+        return self._regional("logs", f"log-group:{self.prefix}-flow-runs-*")
+
+    @property
+    def results_bucket(self) -> list[str]:
+        return [f"arn:aws:s3:::{self.prefix}-results-*", f"arn:aws:s3:::{self.prefix}-results-*/*"]
+
+    @property
+    def prefect_api_key(self) -> str:
+        # Secrets Manager appends `-` and 6 random characters to the name in the ARN.
+        return self._regional("secretsmanager", f"secret:{self.prefix}-prefect-api-key-*")
+
+    @property
+    def network(self) -> list[str]:
+        return [self._regional("ec2", f"{kind}/*") for kind in NETWORK_TYPES]
+
+    @property
+    def task_roles(self) -> list[str]:
+        return [
+            self._iam(f"role/{self.prefix}-execution-*"),
+            self._iam(f"role/{self.prefix}-task-*"),
+        ]
+
+    @property
+    def deploy_role(self) -> str:
+        return self._iam(f"role/{self.prefix}-github-deploy-*")
+
+    @property
+    def push_pool_user(self) -> str:
+        return self._iam(f"user/{self.prefix}-push-pool-*")
+
+    @property
+    def push_pool_policy(self) -> str:
+        return self._iam(f"policy/{self.prefix}-push-pool-*")
+
+    @property
+    def deploy_policies(self) -> str:
+        return self._iam(f"policy/{self.prefix}-deploy-*")
+
+    @property
+    def github_oidc_provider(self) -> str:
+        return self._iam(f"oidc-provider/{GITHUB_OIDC_HOST}")

@@ -1,0 +1,142 @@
+"""The permissions boundary: the most any role or user of this stack may ever do.
+
+Every IAM principal the stack makes carries it (the deploy role too), and it makes them keep it:
+whoever can change a policy of this project (a writer of the repository, through the deploy role)
+can give a principal no more than this, which reaches this project's resources only.
+
+A boundary grants nothing by itself: a principal may do what its own policies allow *and* the
+boundary allows. So its statements are wide per service (`ecr:*`), narrow per resource; the
+grants stay least-privilege (tests/policy_rules.py checks both).
+The bootstrap creates it from a laptop; it is protected, and the deploy role may not change it.
+"""
+
+import json
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.arns import BOUNDARY_NAME, ProjectArns
+from infra.tags import tags
+
+# Actions AWS authorises on "*" only, that some principal of the stack needs.
+UNSCOPED_ACTIONS = (
+    "ec2:DescribeAvailabilityZones",
+    "ec2:DescribeInternetGateways",
+    "ec2:DescribeNetworkAcls",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeRouteTables",
+    "ec2:DescribeSecurityGroupRules",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeVpcAttribute",
+    "ec2:DescribeVpcs",
+    "ecr:GetAuthorizationToken",
+    "ecs:CreateCluster",
+    "ecs:DescribeTaskDefinition",
+    "ecs:RegisterTaskDefinition",
+    "logs:DescribeLogGroups",
+)
+
+# The actions that take the condition key iam:PermissionsBoundary: with it, a new or changed
+# principal must carry this boundary (AWS's list; the Delete*PermissionsBoundary pair is denied).
+BOUNDARY_CONDITIONED_ACTIONS = (
+    "iam:AttachRolePolicy",
+    "iam:AttachUserPolicy",
+    "iam:CreateRole",
+    "iam:CreateUser",
+    "iam:DeleteRolePolicy",
+    "iam:DeleteUserPolicy",
+    "iam:DetachRolePolicy",
+    "iam:DetachUserPolicy",
+    "iam:PutRolePermissionsBoundary",
+    "iam:PutRolePolicy",
+    "iam:PutUserPermissionsBoundary",
+    "iam:PutUserPolicy",
+)
+LIFT_BOUNDARY_ACTIONS = ("iam:DeleteRolePermissionsBoundary", "iam:DeleteUserPermissionsBoundary")
+CHANGE_POLICY_ACTIONS = (
+    "iam:CreatePolicyVersion",
+    "iam:DeletePolicy",
+    "iam:DeletePolicyVersion",
+    "iam:SetDefaultPolicyVersion",
+)
+
+
+def boundary_document(arns: ProjectArns, task_family: str, state_bucket: str | None) -> str:
+    buckets = list(arns.results_bucket)
+    if state_bucket:
+        buckets += [f"arn:aws:s3:::{state_bucket}", f"arn:aws:s3:::{state_bucket}/.pulumi/*"]
+
+    def allow(sid: str, action: str | list[str], resource: str | list[str], **condition: object):
+        statement = {"Sid": sid, "Effect": "Allow", "Action": action, "Resource": resource}
+        return statement | ({"Condition": condition} if condition else {})
+
+    project_tag = {"aws:ResourceTag/project": arns.prefix}
+    statements = [
+        allow("UnscopedActions", list(UNSCOPED_ACTIONS), "*"),
+        allow("ProjectImages", "ecr:*", arns.repository),
+        allow(
+            "ProjectCluster",
+            "ecs:*",
+            [arns.cluster, arns.tasks, arns.task_definitions(task_family)],
+        ),
+        allow("ProjectLogs", "logs:*", arns.log_group),
+        allow("ProjectBuckets", "s3:*", buckets),
+        allow("ProjectSecret", "secretsmanager:*", arns.prefect_api_key),
+        allow("ProjectNetwork", "ec2:*", arns.network, StringEquals=project_tag),
+        allow(
+            "NewProjectNetwork",
+            "ec2:*",
+            arns.network,
+            StringEquals={"aws:RequestTag/project": arns.prefix},
+        ),
+        allow(
+            "ProjectIdentities",
+            "iam:*",
+            [
+                *arns.task_roles,
+                arns.deploy_role,
+                arns.push_pool_user,
+                arns.push_pool_policy,
+                arns.deploy_policies,
+                arns.boundary,
+            ],
+        ),
+        # Shared by every project of the account that deploys from GitHub: read only.
+        allow("ReadGithubOidcProvider", "iam:GetOpenIDConnectProvider", arns.github_oidc_provider),
+        {
+            "Sid": "NewAndChangedPrincipalsKeepThisBoundary",
+            "Effect": "Deny",
+            "Action": list(BOUNDARY_CONDITIONED_ACTIONS),
+            "Resource": "*",
+            "Condition": {"StringNotEquals": {"iam:PermissionsBoundary": arns.boundary}},
+        },
+        {
+            "Sid": "NoBoundaryIsLifted",
+            "Effect": "Deny",
+            "Action": list(LIFT_BOUNDARY_ACTIONS),
+            "Resource": "*",
+        },
+        {
+            "Sid": "ThisBoundaryStaysAsItIs",
+            "Effect": "Deny",
+            "Action": list(CHANGE_POLICY_ACTIONS),
+            "Resource": arns.boundary,
+        },
+    ]
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+def create_boundary(
+    arns: ProjectArns, task_family: str, state_bucket: str | None
+) -> aws.iam.Policy:
+    name = BOUNDARY_NAME.format(prefix=arns.prefix)
+    return aws.iam.Policy(
+        name,
+        name=name,
+        description=f"The most any role or user of {arns.prefix} may do: its own resources",
+        policy=boundary_document(arns, task_family, state_bucket),
+        tags=tags(name),
+        # `pulumi destroy --exclude-protected` (the workflow's) leaves it; a laptop removes it.
+        opts=pulumi.ResourceOptions(protect=True),
+    )
