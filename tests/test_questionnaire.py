@@ -34,6 +34,7 @@ BAD_ANSWERS: list[tuple[str, Any, dict[str, Any], str]] = [
     ("github_aws_auth", "password", {}, "Invalid choice"),
     ("pulumi_backend", "local", {}, "Invalid choice"),
     ("pulumi_state_bucket", "Bad_Bucket", {"pulumi_backend": "s3"}, "not a valid S3 bucket"),
+    ("pulumi_organization", "my org", {}, "The Pulumi organization may hold only"),
     ("pulumi_stack", "prod stack", {}, "The stack name may hold only"),
     ("document_types", [], {}, "Choose at least one document type."),
     ("document_types", ["A11"], {}, "Invalid choice"),

@@ -239,6 +239,69 @@ def test_missing_secrets_end_green_with_a_notice(rendered, variant: str, tmp_pat
     assert "## 2. Repository secrets" in deploy_md and "## 3. Bootstrap" in deploy_md
 
 
+def full_stack_name(project: Path) -> str:
+    """`<organization>/<project>/<stack>` from the rendered answers: the organization asked for
+    Pulumi Cloud, `organization` for a self-managed backend."""
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    organization = answers.get("pulumi_organization", "organization")
+    slug = yaml.safe_load((project / "Pulumi.yaml").read_text())["name"]
+    return f"{organization}/{slug}/{answers['pulumi_stack']}"
+
+
+def pulumi_step(workflow: dict[str, Any], job: str) -> dict[str, Any]:
+    (step,) = [
+        s for s in workflow["jobs"][job]["steps"] if "pulumi stack select" in s.get("run", "")
+    ]
+    return step
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_ci_names_the_stack_in_full_and_creates_it_only_with_access_keys(
+    rendered, variant: str
+) -> None:
+    project = rendered(variant)
+    oidc = VARIANTS[variant].get("github_aws_auth", "oidc") == "oidc"
+    for name, job in (("deploy", "deploy"), ("destroy", "destroy")):
+        workflow = load(project / ".github" / "workflows" / f"{name}.yml")
+        assert workflow["jobs"][job]["env"]["PULUMI_STACK"] == full_stack_name(project)
+        creates = "--create" in pulumi_step(workflow, job)["run"]
+        assert creates is (name == "deploy" and not oidc), name
+
+
+@pytest.mark.parametrize("variant", ["defaults", "v02"])  # OIDC, Pulumi Cloud and S3
+def test_a_missing_stack_stops_the_deploy_with_one_error(
+    rendered, variant: str, tmp_path: Path
+) -> None:
+    """The Pulumi step, run by bash with a `pulumi` that knows no stack, as a new CI token whose
+    default organization is not the laptop's would see it."""
+    project, workflow = deploy_workflow(rendered, variant)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "pulumi"
+    calls = tmp_path / "calls"
+    no_stack = 'echo "error: no stack named $3 found" >&2; exit 255'
+    fake.write_text(
+        f'#!/bin/sh\necho "$*" >> {calls}\ncase "$1 $2" in "stack select") {no_stack};; esac\n'
+    )
+    fake.chmod(0o755)
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        **workflow["jobs"]["deploy"]["env"],
+    }
+    result = subprocess.run(
+        ["bash", "-e", "-c", pulumi_step(workflow, "deploy")["run"]],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    (error,) = [line for line in result.stdout.splitlines() if line.startswith("::error")]
+    assert full_stack_name(project) in error and "Bootstrap" in error
+    assert "up" not in calls.read_text().split(), "pulumi up must not run without the stack"
+
+
 # ---------------------------------------------------------------- (c) secrets only through env
 
 
