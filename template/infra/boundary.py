@@ -67,7 +67,9 @@ def boundary_document(arns: ProjectArns, task_family: str, state_bucket: str | N
     if state_bucket:
         buckets += [f"arn:aws:s3:::{state_bucket}", f"arn:aws:s3:::{state_bucket}/.pulumi/*"]
 
-    def allow(sid: str, action: str | list[str], resource: str | list[str], **condition: object):
+    def allow(
+        sid: str, action: str | list[str], resource: str | list[str], **condition: object
+    ) -> dict[str, object]:
         statement = {"Sid": sid, "Effect": "Allow", "Action": action, "Resource": resource}
         return statement | ({"Condition": condition} if condition else {})
 

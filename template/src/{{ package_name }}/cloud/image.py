@@ -29,7 +29,7 @@ def commit_tag(dry_run: bool = False) -> str:
 
 def build_and_push(image: str, region: str) -> str:
     """docker build, ECR login (a token from boto3), docker push: this tag and `latest`."""
-    import boto3  # type: ignore[import-untyped]
+    import boto3
 
     repository = image.rsplit(":", 1)[0]
     registry = repository.split("/", 1)[0]
