@@ -16,6 +16,7 @@ from ..pipeline.errors import BadInput
 
 def store_prefect_api_key(outputs: Mapping[str, Any]) -> str:
     import boto3
+    from botocore.exceptions import NoCredentialsError
 
     key = os.environ.get("PREFECT_API_KEY")
     if not key:
@@ -23,9 +24,15 @@ def store_prefect_api_key(outputs: Mapping[str, Any]) -> str:
     secrets = boto3.client("secretsmanager", region_name=outputs["aws_region"])
     arn = outputs["prefect_api_key_secret_arn"]
     try:
-        if secrets.get_secret_value(SecretId=arn)["SecretString"] == key:
-            return "unchanged"
-    except secrets.exceptions.ResourceNotFoundException:
-        pass  # the secret has no value yet: the first deploy
-    secrets.put_secret_value(SecretId=arn, SecretString=key)
+        try:
+            if secrets.get_secret_value(SecretId=arn)["SecretString"] == key:
+                return "unchanged"
+        except secrets.exceptions.ResourceNotFoundException:
+            pass  # the secret has no value yet: the first deploy
+        secrets.put_secret_value(SecretId=arn, SecretString=key)
+    except NoCredentialsError:
+        raise BadInput(
+            "no AWS credentials: deploy puts PREFECT_API_KEY into the stack's secret, so run it "
+            "with the stack's AWS credentials (AWS_PROFILE, or the workflow's role)"
+        ) from None
     return "stored"
