@@ -8,7 +8,9 @@ that what the deploy role may manage and what the boundary lets anyone reach sta
 from dataclasses import dataclass
 
 # The one name that is not autonamed: the boundary's own policy, so its ARN can appear in itself.
-BOUNDARY_NAME = "{prefix}-permissions-boundary"
+# One per stack, so that two stacks of the project can live in one account.
+BOUNDARY_SUFFIX = "-permissions-boundary"
+IAM_NAME_LIMIT = 128
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 # The network resources the program creates; EC2 offers no names, only tags, to scope them.
 NETWORK_TYPES = ("internet-gateway", "route-table", "security-group", "subnet", "vpc")
@@ -17,6 +19,7 @@ NETWORK_TYPES = ("internet-gateway", "route-table", "security-group", "subnet", 
 @dataclass(frozen=True)
 class ProjectArns:
     prefix: str
+    stack: str
     region: str
     account_id: str
 
@@ -28,7 +31,12 @@ class ProjectArns:
 
     @property
     def boundary(self) -> str:
-        return self._iam("policy/" + BOUNDARY_NAME.format(prefix=self.prefix))
+        return self._iam("policy/" + self.boundary_name)
+
+    @property
+    def boundary_name(self) -> str:
+        stack = f"{self.prefix}-{self.stack}"[: IAM_NAME_LIMIT - len(BOUNDARY_SUFFIX)]
+        return stack + BOUNDARY_SUFFIX
 
     @property
     def repository(self) -> str:

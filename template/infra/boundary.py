@@ -15,7 +15,7 @@ import json
 import pulumi
 import pulumi_aws as aws
 
-from infra.arns import BOUNDARY_NAME, ProjectArns
+from infra.arns import ProjectArns
 from infra.tags import tags
 
 # Actions AWS authorises on "*" only, that some principal of the stack needs.
@@ -54,6 +54,37 @@ BOUNDARY_CONDITIONED_ACTIONS = (
     "iam:PutUserPolicy",
 )
 LIFT_BOUNDARY_ACTIONS = ("iam:DeleteRolePermissionsBoundary", "iam:DeleteUserPermissionsBoundary")
+# A boundary limits principals, not what a resource policy grants to others: these would share a
+# project resource with another account (or the world), so nobody bounded may call them.
+SHARE_OUTSIDE_ACTIONS = (
+    "ecr:SetRepositoryPolicy",
+    "logs:CreateExportTask",
+    "logs:PutSubscriptionFilter",
+    "s3:PutBucketAcl",
+    "s3:PutBucketPolicy",
+    "s3:PutObjectAcl",
+    "s3:PutReplicationConfiguration",
+    "secretsmanager:PutResourcePolicy",
+    "secretsmanager:ReplicateSecretToRegions",
+)
+# The network types that a new resource of this project may be, and how it is made.
+NETWORK_CREATE_ACTIONS = (
+    "ec2:CreateInternetGateway",
+    "ec2:CreateRouteTable",
+    "ec2:CreateSecurityGroup",
+    "ec2:CreateSubnet",
+    "ec2:CreateVpc",
+)
+# Read-only on what guards the project: the deploy role, its policies and the boundary.
+READ_GUARDS_ACTIONS = (
+    "iam:GetPolicy",
+    "iam:GetPolicyVersion",
+    "iam:GetRole",
+    "iam:GetRolePolicy",
+    "iam:ListAttachedRolePolicies",
+    "iam:ListPolicyVersions",
+    "iam:ListRolePolicies",
+)
 CHANGE_POLICY_ACTIONS = (
     "iam:CreatePolicyVersion",
     "iam:DeletePolicy",
@@ -63,9 +94,6 @@ CHANGE_POLICY_ACTIONS = (
 
 
 def boundary_document(arns: ProjectArns, task_family: str, state_bucket: str | None) -> str:
-    buckets = list(arns.results_bucket)
-    if state_bucket:
-        buckets += [f"arn:aws:s3:::{state_bucket}", f"arn:aws:s3:::{state_bucket}/.pulumi/*"]
 
     def allow(
         sid: str, action: str | list[str], resource: str | list[str], **condition: object
@@ -74,7 +102,8 @@ def boundary_document(arns: ProjectArns, task_family: str, state_bucket: str | N
         return statement | ({"Condition": condition} if condition else {})
 
     project_tag = {"aws:ResourceTag/project": arns.prefix}
-    statements = [
+    new_project_tag = {"aws:RequestTag/project": arns.prefix}
+    statements: list[dict[str, object]] = [
         allow("UnscopedActions", list(UNSCOPED_ACTIONS), "*"),
         allow("ProjectImages", "ecr:*", arns.repository),
         allow(
@@ -83,29 +112,51 @@ def boundary_document(arns: ProjectArns, task_family: str, state_bucket: str | N
             [arns.cluster, arns.tasks, arns.task_definitions(task_family)],
         ),
         allow("ProjectLogs", "logs:*", arns.log_group),
-        allow("ProjectBuckets", "s3:*", buckets),
+        # Bucket names are global: the bucket must also be in this account.
+        allow(
+            "ProjectBuckets",
+            "s3:*",
+            arns.results_bucket,
+            StringEquals={"s3:ResourceAccount": arns.account_id},
+        ),
         allow("ProjectSecret", "secretsmanager:*", arns.prefect_api_key),
         allow("ProjectNetwork", "ec2:*", arns.network, StringEquals=project_tag),
+        # New network resources, tagged as they are made: a tag alone never makes one ours.
         allow(
             "NewProjectNetwork",
-            "ec2:*",
+            list(NETWORK_CREATE_ACTIONS),
             arns.network,
-            StringEquals={"aws:RequestTag/project": arns.prefix},
+            StringEquals=new_project_tag,
+        ),
+        allow(
+            "TagNewProjectNetwork",
+            "ec2:CreateTags",
+            arns.network,
+            StringEquals={**new_project_tag, "ec2:CreateAction": list(NETWORK_CREATE_ACTIONS)},
         ),
         allow(
             "ProjectIdentities",
             "iam:*",
-            [
-                *arns.task_roles,
-                arns.deploy_role,
-                arns.push_pool_user,
-                arns.push_pool_policy,
-                arns.deploy_policies,
-                arns.boundary,
-            ],
+            [*arns.task_roles, arns.push_pool_user, arns.push_pool_policy],
+        ),
+        allow(
+            "ReadWhatGuardsTheProject",
+            list(READ_GUARDS_ACTIONS),
+            [arns.deploy_role, arns.deploy_policies, arns.boundary],
         ),
         # Shared by every project of the account that deploys from GitHub: read only.
         allow("ReadGithubOidcProvider", "iam:GetOpenIDConnectProvider", arns.github_oidc_provider),
+    ]
+    if state_bucket:
+        statements += [
+            allow("ListPulumiState", "s3:ListBucket", f"arn:aws:s3:::{state_bucket}"),
+            allow(
+                "ReadWritePulumiState",
+                ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+                f"arn:aws:s3:::{state_bucket}/.pulumi/*",
+            ),
+        ]
+    statements += [
         {
             "Sid": "NewAndChangedPrincipalsKeepThisBoundary",
             "Effect": "Deny",
@@ -117,6 +168,12 @@ def boundary_document(arns: ProjectArns, task_family: str, state_bucket: str | N
             "Sid": "NoBoundaryIsLifted",
             "Effect": "Deny",
             "Action": list(LIFT_BOUNDARY_ACTIONS),
+            "Resource": "*",
+        },
+        {
+            "Sid": "NothingIsSharedOutside",
+            "Effect": "Deny",
+            "Action": list(SHARE_OUTSIDE_ACTIONS),
             "Resource": "*",
         },
         {
@@ -132,7 +189,7 @@ def boundary_document(arns: ProjectArns, task_family: str, state_bucket: str | N
 def create_boundary(
     arns: ProjectArns, task_family: str, state_bucket: str | None
 ) -> aws.iam.Policy:
-    name = BOUNDARY_NAME.format(prefix=arns.prefix)
+    name = arns.boundary_name
     return aws.iam.Policy(
         name,
         name=name,
