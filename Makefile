@@ -38,8 +38,9 @@ lint: install
 	$(BIN)/ruff format --check tests benchmarks
 	$(BIN)/yamllint -s copier.yml
 
-# Resolve the rendered project's uv.lock (new pins only; `make lock UPGRADE=--upgrade` moves all), the one set of versions: the template's own
-# environment installs the same (requirements-rendered.txt); tests/test_lock.py checks both agree.
+# Resolve the rendered project's uv.lock, the one set of versions (new pins only;
+# `make lock UPGRADE=--upgrade` moves them all). The template's own environment installs the same
+# (requirements-rendered.txt); tests/test_lock.py checks both agree.
 lock: install
 	rm -rf build/lock
 	$(BIN)/copier copy --defaults --vcs-ref HEAD --quiet . build/lock

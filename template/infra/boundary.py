@@ -93,6 +93,22 @@ CHANGE_POLICY_ACTIONS = (
 )
 
 
+def pulumi_state_statements(state_bucket: str) -> list[dict[str, object]]:
+    """The Pulumi state in its S3 bucket: granted to the deploy role and allowed by the boundary."""
+    return [
+        {
+            "Sid": "ListPulumiState",
+            "Action": "s3:ListBucket",
+            "Resource": f"arn:aws:s3:::{state_bucket}",
+        },
+        {
+            "Sid": "ReadWritePulumiState",
+            "Action": ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+            "Resource": f"arn:aws:s3:::{state_bucket}/.pulumi/*",
+        },
+    ]
+
+
 def boundary_document(arns: ProjectArns, task_family: str, state_bucket: str | None) -> str:
 
     def allow(
@@ -148,14 +164,7 @@ def boundary_document(arns: ProjectArns, task_family: str, state_bucket: str | N
         allow("ReadGithubOidcProvider", "iam:GetOpenIDConnectProvider", arns.github_oidc_provider),
     ]
     if state_bucket:
-        statements += [
-            allow("ListPulumiState", "s3:ListBucket", f"arn:aws:s3:::{state_bucket}"),
-            allow(
-                "ReadWritePulumiState",
-                ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
-                f"arn:aws:s3:::{state_bucket}/.pulumi/*",
-            ),
-        ]
+        statements += [{"Effect": "Allow", **s} for s in pulumi_state_statements(state_bucket)]
     statements += [
         {
             "Sid": "NewAndChangedPrincipalsKeepThisBoundary",

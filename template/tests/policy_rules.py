@@ -73,7 +73,8 @@ GRANT_TYPES = (
 
 # AWS's service authorization reference: the IAM actions that take the condition key
 # iam:PermissionsBoundary. A grant of one must require the boundary; the boundary denies them
-# without it.
+# without it. Kept apart from infra/boundary.py on purpose: the rules check the program against
+# AWS's lists, not against its own.
 BOUNDARY_CONDITIONED_ACTIONS = frozenset(
     {
         "iam:AttachRolePolicy",

@@ -24,15 +24,15 @@ def store_prefect_api_key(outputs: Mapping[str, Any]) -> str:
     secrets = boto3.client("secretsmanager", region_name=outputs["aws_region"])
     arn = outputs["prefect_api_key_secret_arn"]
     try:
-        try:
-            if secrets.get_secret_value(SecretId=arn)["SecretString"] == key:
-                return "unchanged"
-        except secrets.exceptions.ResourceNotFoundException:
-            pass  # the secret has no value yet: the first deploy
-        secrets.put_secret_value(SecretId=arn, SecretString=key)
+        stored = secrets.get_secret_value(SecretId=arn)["SecretString"]
+    except secrets.exceptions.ResourceNotFoundException:
+        stored = None  # the secret has no value yet: the first deploy
     except NoCredentialsError:
         raise BadInput(
             "no AWS credentials: deploy puts PREFECT_API_KEY into the stack's secret, so run it "
             "with the stack's AWS credentials (AWS_PROFILE, or the workflow's role)"
         ) from None
+    if stored == key:
+        return "unchanged"
+    secrets.put_secret_value(SecretId=arn, SecretString=key)
     return "stored"
