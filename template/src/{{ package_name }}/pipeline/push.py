@@ -206,13 +206,17 @@ def _text(value: str | None) -> str | None:
     return value.strip() or None if value is not None else None
 
 
-def soap_reply(result: str = "OK") -> bytes:
-    """The acknowledgement the ENTSO-E push channel expects (IEC 62325-504)."""
+def soap_reply(result: str = "OK", correlation_id: str | None = None) -> bytes:
+    """The acknowledgement the ENTSO-E push channel expects (IEC 62325-504); it names the
+    request's MessageID as its CorrelationID when the request had one."""
+    correlation = (
+        f"<msg:CorrelationID>{escape(correlation_id)}</msg:CorrelationID>" if correlation_id else ""
+    )
     return (
         f'<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<env:Envelope xmlns:env="{SOAP_12}"><env:Body>'
         f'<msg:ResponseMessage xmlns:msg="{MESSAGE}"><msg:Header><msg:Verb>reply</msg:Verb>'
-        f"<msg:Noun>ETP-DOCUMENT</msg:Noun></msg:Header>"
+        f"<msg:Noun>ETP-DOCUMENT</msg:Noun>{correlation}</msg:Header>"
         f"<msg:Reply><msg:Result>{result}</msg:Result></msg:Reply>"
         f"</msg:ResponseMessage></env:Body></env:Envelope>\n"
     ).encode()
