@@ -34,7 +34,8 @@ class Verdict(StrEnum):
 
 @dataclass(frozen=True)
 class Kept:
-    """Where a store put a body: `reference` for the flow (a path, `s3://...`), `receipt` for people."""
+    """Where a store put a body: `reference` for the flow (a path or `s3://...`), `receipt` to
+    name it to people."""
 
     reference: str
     receipt: str
@@ -111,10 +112,10 @@ def receive(
         store.quarantine(kept, str(error))
         return Outcome(400, push.soap_fault(str(error)), Verdict.REFUSED, kept, str(error))
     reply = push.soap_reply(correlation_id=pushed.message_id)
-    reason = unwanted(document)
-    if reason is not None:
-        store.ignore(kept, reason)
-        return Outcome(200, reply, Verdict.IGNORED, kept, reason)
+    why = unwanted(document)
+    if why is not None:
+        store.ignore(kept, why)
+        return Outcome(200, reply, Verdict.IGNORED, kept, why)
     try:
         forward(Received(kept.reference, kept.receipt, content_type, len(body)))
     except ForwardFailed as error:
