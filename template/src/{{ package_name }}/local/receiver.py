@@ -1,11 +1,11 @@
-"""The local stand-in for the Prefect Cloud webhook: HTTP push in, Prefect event out.
+"""The local host of the receiver: HTTP push in, Prefect event out.
 
-It renders the event from the same template file (`webhook.json`) that `deploy` gives Prefect
-Cloud, and speaks to ENTSO-E as its push channel expects: an empty POST (the connection check)
-gets 200; a push is kept in the inbox before anything else, then checked, then turned into an
-event, and only then acknowledged with a SOAP `ResponseMessage` whose `Reply/Result` is OK.
-A bad body gets 400 with a SOAP fault and goes to quarantine; a body over the limit gets 413;
-when Prefect cannot take the event the answer is 503 and the push waits in the inbox for replay.
+The receiving core (receiving.py) decides what to answer, keep and emit, as it does in the
+Lambda host; this module reads the HTTP request, keeps bodies in the inbox folder and renders the
+event from the same template file (`webhook.json`) that `deploy` gives Prefect Cloud. When
+Prefect cannot take the event, the push waits in the inbox and replay emits it later.
+It takes bursts whole: a listen backlog and a thread per request for more than ENTSO-E's
+publication bursts (a price push for every zone after the auction).
 """
 
 from __future__ import annotations
@@ -20,22 +20,15 @@ from typing import Any
 
 import httpx
 
-from .. import settings
 from ..events import render_event
-from ..pipeline import documents, push
-from ..pipeline.errors import BadInput
-from ..pipeline.push import soap_fault, soap_reply
+from ..pipeline.push import soap_fault
+from ..receiving import ForwardFailed, Received, Verdict, receive
 from .inbox import Inbox
 
 PATH = "/entsoe"
 # The open-source server drops events over about 1.5 MB without a word: larger bodies travel as
 # a reference to their inbox file instead.
 MAX_EVENT_BODY_BYTES = 1_000_000
-
-
-def check(body: bytes) -> None:
-    """Refuse with BadInput what the flow would refuse: hostile, malformed, unwanted."""
-    documents.require_type(documents.parse(push.extract(body).document), settings.DOCUMENT_TYPES)
 
 
 def event_for(path: Path, content_type: str) -> dict[str, Any]:
@@ -61,6 +54,8 @@ class Receiver(ThreadingHTTPServer):
     """POST /entsoe and GET /healthz, on loopback."""
 
     daemon_threads = True
+    # The stdlib's backlog of 5 resets connections in a burst before any answer.
+    request_queue_size = 256
 
     def __init__(self, port: int, inbox: Inbox, api_url: str, max_body_bytes: int) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
@@ -96,23 +91,29 @@ class _Handler(BaseHTTPRequestHandler):
             fault = soap_fault(f"body over {self.server.max_body_bytes} bytes")
             return self._soap(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, fault)
         body = self._read(length)
-        if not body.strip():
-            return self._soap(HTTPStatus.OK, soap_reply())  # ENTSO-E's connection check
-        kept = self.server.inbox.keep(body)
+        outcome = receive(
+            body,
+            self.headers.get("Content-Type", ""),
+            self.server.inbox,
+            self._forward,
+            self.server.max_body_bytes,
+        )
+        name = outcome.kept.receipt if outcome.kept else ""
+        if outcome.verdict is Verdict.REFUSED:
+            self._log("warning", f"refused {name} (400), moved to quarantine: {outcome.reason}")
+        elif outcome.verdict is Verdict.IGNORED:
+            self._log("info", f"ignored {name} (200, moved to ignored/): {outcome.reason}")
+        elif outcome.verdict is Verdict.DEFERRED:
+            self._log("warning", f"kept {name} for replay: {outcome.reason}")
+        elif outcome.verdict is Verdict.ACCEPTED:
+            self._log("info", f"took {name}: event sent to Prefect")
+        return self._soap(HTTPStatus(outcome.status), outcome.answer)
+
+    def _forward(self, received: Received) -> None:
         try:
-            check(body)
-        except BadInput as error:
-            self.server.inbox.refuse(kept, str(error))
-            self._log("warning", f"refused {kept.name} (400), moved to quarantine: {error}")
-            return self._soap(HTTPStatus.BAD_REQUEST, soap_fault(str(error)))
-        content_type = self.headers.get("Content-Type", "")
-        try:
-            emit(self.server.api_url, event_for(kept, content_type))
+            emit(self.server.api_url, event_for(Path(received.reference), received.content_type))
         except httpx.HTTPError as error:
-            self._log("warning", f"kept {kept.name} for replay: Prefect did not take it ({error})")
-            return self._soap(HTTPStatus.SERVICE_UNAVAILABLE, soap_fault("try again later"))
-        self._log("info", f"took {kept.name}: event sent to Prefect")
-        return self._soap(HTTPStatus.OK, soap_reply())
+            raise ForwardFailed(f"Prefect did not take it ({error})") from None
 
     def _read(self, length: int) -> bytes:
         body = self.rfile.read(length) if length else b""

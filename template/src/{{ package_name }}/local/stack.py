@@ -67,7 +67,7 @@ def replay(config: Config | None = None) -> int:
     pending = [path for path in inbox.pending() if path.stem not in taken]
     for path in pending:
         emit(config.api_url, event_for(path, "application/xml"))
-    print(f"replayed {len(pending)} push(es) from {inbox.inbox}", flush=True)
+    print(f"replayed {len(pending)} push(es) from {inbox.inbox_dir}", flush=True)
     return 0
 
 
