@@ -31,6 +31,7 @@ bench: install
 	rm -rf build/bench
 	$(BIN)/copier copy --defaults --vcs-ref HEAD --quiet -d 'document_types=[A69, A71, A65, A44, A75]' . build/bench
 	$(BIN)/python benchmarks/parse.py build/bench
+	$(BIN)/python benchmarks/receiver.py build/bench
 	$(BIN)/python benchmarks/local_latency.py build/bench
 
 lint: install

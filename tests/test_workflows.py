@@ -261,11 +261,27 @@ def test_ci_names_the_stack_in_full_and_creates_it_only_with_access_keys(
 ) -> None:
     project = rendered(variant)
     oidc = VARIANTS[variant].get("github_aws_auth", "oidc") == "oidc"
-    for name, job in (("deploy", "deploy"), ("destroy", "destroy")):
+    names = ["deploy", "destroy"]
+    if VARIANTS[variant].get("push_endpoint", "aws") == "aws":
+        names.append("replay")
+    for name, job in ((name, name) for name in names):
         workflow = load(project / ".github" / "workflows" / f"{name}.yml")
         assert workflow["jobs"][job]["env"]["PULUMI_STACK"] == full_stack_name(project)
         creates = "--create" in pulumi_step(workflow, job)["run"]
         assert creates is (name == "deploy" and not oidc), name
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_deploy_builds_the_receivers_package_before_pulumi_up(rendered, variant: str) -> None:
+    project, workflow = deploy_workflow(rendered, variant)
+    runs = [step.get("run", "") for step in workflow["jobs"]["deploy"]["steps"]]
+    up = next(i for i, run in enumerate(runs) if "pulumi up" in run)
+    builds = [i for i, run in enumerate(runs) if run.strip() == "make receiver"]
+    if VARIANTS[variant].get("push_endpoint", "aws") == "aws":
+        assert builds and builds[0] < up
+        assert "receiver:" in (project / "Makefile").read_text()
+    else:
+        assert builds == [] and not (project / ".github" / "workflows" / "replay.yml").exists()
 
 
 @pytest.mark.parametrize("variant", ["defaults", "v02"])  # OIDC, Pulumi Cloud and S3

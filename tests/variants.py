@@ -18,6 +18,7 @@ SINGLE_CHOICES: list[tuple[str, list[Any]]] = [
     ("smtp_security", ["starttls", "ssl", "insecure"]),
     ("github_aws_auth", ["oidc", "access_keys"]),
     ("pulumi_backend", ["pulumi_cloud", "s3"]),
+    ("push_endpoint", ["aws", "prefect_webhook"]),
 ]
 REGIONS = ["eu-west-1", "us-east-2", "eu-north-1", "ap-southeast-2", "eu-central-2"]
 

@@ -58,9 +58,33 @@ class ProjectArns:
         """The flow-run log group; `*` also covers its streams (`...:log-stream:<name>`)."""
         return self._regional("logs", f"log-group:{self.prefix}-flow-runs-*")
 
+    def _bucket(self, name: str) -> list[str]:
+        """A bucket of the project and its objects."""
+        bucket = f"arn:aws:s3:::{self.prefix}-{name}-*"
+        return [bucket, f"{bucket}/*"]
+
     @property
     def results_bucket(self) -> list[str]:
-        return [f"arn:aws:s3:::{self.prefix}-results-*", f"arn:aws:s3:::{self.prefix}-results-*/*"]
+        return self._bucket("results")
+
+    @property
+    def inbox_bucket(self) -> list[str]:
+        """The receiver's bucket: every push body, and the markers beside them."""
+        return self._bucket("inbox")
+
+    @property
+    def receiver_log_group(self) -> str:
+        return self._regional("logs", f"log-group:{self.prefix}-receiver-*")
+
+    @property
+    def receiver_function(self) -> str:
+        """The receiver's Lambda function; `*` also covers its versions and aliases."""
+        return self._regional("lambda", f"function:{self.prefix}-receiver-*")
+
+    @property
+    def forward_url_parameter(self) -> str:
+        # An SSM parameter's ARN is `parameter/<name>` for a name without a leading `/`.
+        return self._regional("ssm", f"parameter/{self.prefix}-forward-url-*")
 
     @property
     def prefect_api_key(self) -> str:
@@ -77,6 +101,10 @@ class ProjectArns:
             self._iam(f"role/{self.prefix}-execution-*"),
             self._iam(f"role/{self.prefix}-task-*"),
         ]
+
+    @property
+    def receiver_role(self) -> str:
+        return self._iam(f"role/{self.prefix}-receiver-*")
 
     @property
     def deploy_role(self) -> str:

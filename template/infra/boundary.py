@@ -36,6 +36,8 @@ UNSCOPED_ACTIONS = (
     "ecs:RegisterTaskDefinition",
     "logs:DescribeLogGroups",
 )
+# With the AWS receiver: Pulumi reads the forward URL parameter's metadata through it.
+RECEIVER_UNSCOPED_ACTIONS = ("ssm:DescribeParameters",)
 
 # The actions that take the condition key iam:PermissionsBoundary: with it, a new or changed
 # principal must carry this boundary (AWS's list; the Delete*PermissionsBoundary pair is denied).
@@ -109,7 +111,12 @@ def pulumi_state_statements(state_bucket: str) -> list[dict[str, object]]:
     ]
 
 
-def boundary_document(arns: ProjectArns, task_family: str, state_bucket: str | None) -> str:
+def boundary_document(
+    arns: ProjectArns, task_family: str, state_bucket: str | None, receiver: bool = False
+) -> str:
+    """The boundary as JSON. IAM caps a managed policy at 6,144 characters, so the statements
+    that share a condition are one statement: an action only ever matches its own service's
+    ARNs, so `ecr:*` next to a log group's ARN reaches nothing more."""
 
     def allow(
         sid: str, action: str | list[str], resource: str | list[str], **condition: object
@@ -119,49 +126,54 @@ def boundary_document(arns: ProjectArns, task_family: str, state_bucket: str | N
 
     project_tag = {"aws:ResourceTag/project": arns.prefix}
     new_project_tag = {"aws:RequestTag/project": arns.prefix}
+    unscoped = list(UNSCOPED_ACTIONS)
+    services = ["ecr:*", "ecs:*", "iam:*", "logs:*", "secretsmanager:*"]
+    resources = [
+        arns.repository,
+        arns.cluster,
+        arns.tasks,
+        arns.task_definitions(task_family),
+        *arns.task_roles,
+        arns.push_pool_user,
+        arns.push_pool_policy,
+        arns.log_group,
+        arns.prefect_api_key,
+    ]
+    # A bucket's pattern ends in `*`, which also matches its objects (`<bucket>/<key>`).
+    buckets = [arns.results_bucket[0]]
+    if receiver:
+        unscoped += RECEIVER_UNSCOPED_ACTIONS
+        services += ["lambda:*", "ssm:*"]
+        resources += [
+            arns.receiver_role,
+            arns.receiver_log_group,
+            arns.receiver_function,
+            arns.forward_url_parameter,
+        ]
+        buckets.append(arns.inbox_bucket[0])
     statements: list[dict[str, object]] = [
-        allow("UnscopedActions", list(UNSCOPED_ACTIONS), "*"),
-        allow("ProjectImages", "ecr:*", arns.repository),
-        allow(
-            "ProjectCluster",
-            "ecs:*",
-            [arns.cluster, arns.tasks, arns.task_definitions(task_family)],
-        ),
-        allow("ProjectLogs", "logs:*", arns.log_group),
+        allow("Unscoped", sorted(unscoped), "*"),
+        allow("Project", services, resources),
         # Bucket names are global: the bucket must also be in this account.
-        allow(
-            "ProjectBuckets",
-            "s3:*",
-            arns.results_bucket,
-            StringEquals={"s3:ResourceAccount": arns.account_id},
-        ),
-        allow("ProjectSecret", "secretsmanager:*", arns.prefect_api_key),
-        allow("ProjectNetwork", "ec2:*", arns.network, StringEquals=project_tag),
+        allow("Buckets", "s3:*", buckets, StringEquals={"s3:ResourceAccount": arns.account_id}),
+        allow("Network", "ec2:*", arns.network, StringEquals=project_tag),
         # New network resources, tagged as they are made: a tag alone never makes one ours.
         allow(
-            "NewProjectNetwork",
-            list(NETWORK_CREATE_ACTIONS),
-            arns.network,
-            StringEquals=new_project_tag,
+            "NewNetwork", list(NETWORK_CREATE_ACTIONS), arns.network, StringEquals=new_project_tag
         ),
         allow(
-            "TagNewProjectNetwork",
+            "TagNewNetwork",
             "ec2:CreateTags",
             arns.network,
             StringEquals={**new_project_tag, "ec2:CreateAction": list(NETWORK_CREATE_ACTIONS)},
         ),
         allow(
-            "ProjectIdentities",
-            "iam:*",
-            [*arns.task_roles, arns.push_pool_user, arns.push_pool_policy],
-        ),
-        allow(
-            "ReadWhatGuardsTheProject",
+            "ReadGuards",
             list(READ_GUARDS_ACTIONS),
             [arns.deploy_role, arns.deploy_policies, arns.boundary],
         ),
         # Shared by every project of the account that deploys from GitHub: read only.
-        allow("ReadGithubOidcProvider", "iam:GetOpenIDConnectProvider", arns.github_oidc_provider),
+        allow("ReadGithubOidc", "iam:GetOpenIDConnectProvider", arns.github_oidc_provider),
     ]
     if state_bucket:
         statements += [{"Effect": "Allow", **s} for s in pulumi_state_statements(state_bucket)]
@@ -196,14 +208,14 @@ def boundary_document(arns: ProjectArns, task_family: str, state_bucket: str | N
 
 
 def create_boundary(
-    arns: ProjectArns, task_family: str, state_bucket: str | None
+    arns: ProjectArns, task_family: str, state_bucket: str | None, receiver: bool = False
 ) -> aws.iam.Policy:
     name = arns.boundary_name
     return aws.iam.Policy(
         name,
         name=name,
         description=f"The most any role or user of {arns.prefix} may do: its own resources",
-        policy=boundary_document(arns, task_family, state_bucket),
+        policy=boundary_document(arns, task_family, state_bucket, receiver),
         tags=tags(name),
         # `pulumi destroy --exclude-protected` (the workflow's) leaves it; a laptop removes it.
         opts=pulumi.ResourceOptions(protect=True),

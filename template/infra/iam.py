@@ -1,7 +1,8 @@
 """Who may do what: the two roles of a flow-run task and the identity of the ECS push work pool.
 
 - execution role: what ECS itself needs to start the task (pull this image, write this log group);
-- task role: what the flow's code may do (read and write the results prefix of the bucket);
+- task role: what the flow's code may do (read and write the results prefix of the bucket, and
+  read the pushes the receiver kept in the inbox bucket, when there is one);
 - push pool user: what Prefect Cloud needs to start, watch and stop flow-run tasks in this cluster.
   Push pools authenticate with an access key (an AwsCredentials block), so this is an IAM user.
   Pulumi creates its key and exports the secret half as a secret output: it is stored encrypted in
@@ -19,7 +20,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.cluster import Cluster
-from infra.storage import RESULTS_PREFIX
+from infra.storage import INBOX_PREFIX, RESULTS_PREFIX
 from infra.tags import tags
 
 ECS_TASKS_SERVICE = "ecs-tasks.amazonaws.com"
@@ -32,21 +33,25 @@ def policy_document(*statements: Mapping[str, Any]) -> pulumi.Output[str]:
     )
 
 
-def ecs_tasks_trust(account_id: str) -> str:
-    """Only ECS tasks of this account may assume the role (no confused deputy)."""
+def service_trust(service: str, account_id: str) -> str:
+    """Only this AWS service, acting for this account, may assume the role (no confused deputy)."""
     return json.dumps(
         {
             "Version": "2012-10-17",
             "Statement": [
                 {
                     "Effect": "Allow",
-                    "Principal": {"Service": ECS_TASKS_SERVICE},
+                    "Principal": {"Service": service},
                     "Action": "sts:AssumeRole",
                     "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
                 }
             ],
         }
     )
+
+
+def ecs_tasks_trust(account_id: str) -> str:
+    return service_trust(ECS_TASKS_SERVICE, account_id)
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,7 @@ def create_task_roles(
     bucket: aws.s3.Bucket,
     api_key: aws.secretsmanager.Secret,
     boundary: aws.iam.Policy,
+    inbox: aws.s3.Bucket | None = None,
 ) -> TaskRoles:
     execution = aws.iam.Role(
         f"{prefix}-execution",
@@ -107,23 +113,29 @@ def create_task_roles(
         permissions_boundary=boundary.arn,
         tags=tags(f"{prefix}-task"),
     )
-    aws.iam.RolePolicy(
-        f"{prefix}-task",
-        role=task.id,
-        policy=policy_document(
+    task_grants: list[Mapping[str, Any]] = [
+        {
+            "Sid": "ReadWriteResults",
+            "Action": ["s3:GetObject", "s3:PutObject"],
+            "Resource": pulumi.Output.concat(bucket.arn, f"/{RESULTS_PREFIX}*"),
+        },
+        {
+            "Sid": "ListResults",
+            "Action": "s3:ListBucket",
+            "Resource": bucket.arn,
+            "Condition": {"StringLike": {"s3:prefix": [f"{RESULTS_PREFIX}*"]}},
+        },
+    ]
+    if inbox is not None:
+        # The flow run gets the push by reference: it reads the body the receiver kept, no more.
+        task_grants.append(
             {
-                "Sid": "ReadWriteResults",
-                "Action": ["s3:GetObject", "s3:PutObject"],
-                "Resource": pulumi.Output.concat(bucket.arn, f"/{RESULTS_PREFIX}*"),
-            },
-            {
-                "Sid": "ListResults",
-                "Action": "s3:ListBucket",
-                "Resource": bucket.arn,
-                "Condition": {"StringLike": {"s3:prefix": [f"{RESULTS_PREFIX}*"]}},
-            },
-        ),
-    )
+                "Sid": "ReadKeptPushes",
+                "Action": "s3:GetObject",
+                "Resource": pulumi.Output.concat(inbox.arn, f"/{INBOX_PREFIX}*"),
+            }
+        )
+    aws.iam.RolePolicy(f"{prefix}-task", role=task.id, policy=policy_document(*task_grants))
     return TaskRoles(execution=execution, task=task)
 
 

@@ -1,4 +1,9 @@
-"""The bucket of flow results: private, encrypted, old results expire, deleted with the stack."""
+"""The project's buckets: private, encrypted, old objects expire, deleted with the stack.
+
+- results: flow results, under `results/`;
+- inbox (with the AWS receiver): every push body as the receiver got it, `inbox/<receipt>.xml`,
+  and the markers beside them, `quarantine/` or `ignored/<receipt>.reason.txt`.
+"""
 
 import pulumi_aws as aws
 
@@ -6,17 +11,21 @@ from infra.tags import tags
 
 # The flow writes under this prefix only; the task role can touch nothing else in the bucket.
 RESULTS_PREFIX = "results/"
+# As the Lambda host writes them (src/<package>/cloud/lambda_host.py; a test holds them together).
+INBOX_PREFIX = "inbox/"
+MARKER_PREFIXES = ("quarantine/", "ignored/")
 
 
-def create_results_bucket(prefix: str, expiry_days: int) -> aws.s3.Bucket:
+def create_private_bucket(name: str, expiry_days: int, rule_id: str) -> aws.s3.Bucket:
+    """A bucket only IAM policies open, whose objects expire after `expiry_days`."""
     bucket = aws.s3.Bucket(
-        f"{prefix}-results",
+        name,
         # `pulumi destroy` empties the bucket instead of failing on it.
         force_destroy=True,
-        tags=tags(f"{prefix}-results"),
+        tags=tags(name),
     )
     aws.s3.BucketPublicAccessBlock(
-        f"{prefix}-results",
+        name,
         bucket=bucket.id,
         block_public_acls=True,
         block_public_policy=True,
@@ -25,21 +34,21 @@ def create_results_bucket(prefix: str, expiry_days: int) -> aws.s3.Bucket:
     )
     # ACLs off: access is decided by IAM policies alone.
     aws.s3.BucketOwnershipControls(
-        f"{prefix}-results",
+        name,
         bucket=bucket.id,
         rule={"object_ownership": "BucketOwnerEnforced"},
     )
     aws.s3.BucketServerSideEncryptionConfiguration(
-        f"{prefix}-results",
+        name,
         bucket=bucket.id,
         rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
     )
     aws.s3.BucketLifecycleConfiguration(
-        f"{prefix}-results",
+        name,
         bucket=bucket.id,
         rules=[
             {
-                "id": "expire-old-results",
+                "id": rule_id,
                 "status": "Enabled",
                 "filter": {"prefix": ""},
                 "expiration": {"days": expiry_days},
@@ -48,3 +57,12 @@ def create_results_bucket(prefix: str, expiry_days: int) -> aws.s3.Bucket:
         ],
     )
     return bucket
+
+
+def create_results_bucket(prefix: str, expiry_days: int) -> aws.s3.Bucket:
+    return create_private_bucket(f"{prefix}-results", expiry_days, rule_id="expire-old-results")
+
+
+def create_inbox_bucket(prefix: str, expiry_days: int) -> aws.s3.Bucket:
+    """Pushes are kept `inboxExpiryDays` for replay, then go with their markers."""
+    return create_private_bucket(f"{prefix}-inbox", expiry_days, rule_id="expire-old-pushes")

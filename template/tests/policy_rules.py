@@ -13,6 +13,7 @@ import fnmatch
 import importlib
 import inspect
 import json
+import keyword
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -36,6 +37,7 @@ UNSCOPED_ACTIONS = frozenset(
         "ecs:DescribeTaskDefinition",
         "ecs:RegisterTaskDefinition",
         "logs:DescribeLogGroups",
+        "ssm:DescribeParameters",
         "ec2:DescribeAvailabilityZones",
         "ec2:DescribeInternetGateways",
         "ec2:DescribeNetworkAcls",
@@ -58,7 +60,8 @@ POLICY_SIZE_LIMITS = {
 }
 
 REQUIRED_TAGS = ("project", "stack")
-ECS_TASKS_SERVICE = "ecs-tasks.amazonaws.com"
+# The services a role may be passed to: the flow-run task roles to ECS, the receiver's to Lambda.
+PASS_ROLE_SERVICES = frozenset({"ecs-tasks.amazonaws.com", "lambda.amazonaws.com"})
 PRINCIPAL_TYPES = ("aws:iam/role:Role", "aws:iam/user:User")
 ATTACHMENT_TYPES = (
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
@@ -138,6 +141,8 @@ def accepts_tags(type_token: str) -> bool:
     if package != "aws":
         return False
     namespace = module.split("/")[0]
+    # Python keywords get a trailing underscore: the `lambda` module is `pulumi_aws.lambda_`.
+    namespace += "_" if keyword.iskeyword(namespace) else ""
     path = "pulumi_aws" if namespace == "index" else f"pulumi_aws.{namespace}"
     args_class = getattr(importlib.import_module(path), f"{name}Args", None)
     return args_class is not None and "tags" in inspect.signature(args_class).parameters
@@ -168,15 +173,21 @@ def star_resource_only_for_unscoped_actions(resource: Registered) -> list[str]:
 
 
 def pass_role_is_scoped(resource: Registered) -> list[str]:
+    """PassRole names its roles (a pattern only after a name: `role/<project>-receiver-*`) and
+    the one service they go to."""
     found = []
     for statement in allow_statements(resource):
         if "iam:PassRole" not in as_list(statement["Action"]):
             continue
-        if any("*" in arn for arn in as_list(statement["Resource"])):
-            found.append(f"{resource.name}: iam:PassRole on a wildcard resource")
+        for arn in as_list(statement["Resource"]):
+            name = arn.partition(":role/")[2]
+            if not name or name.startswith("*") or "*" in name.rstrip("*"):
+                found.append(f"{resource.name}: iam:PassRole on {arn!r}, not named roles")
         passed_to = statement.get("Condition", {}).get("StringEquals", {})
-        if passed_to.get("iam:PassedToService") != ECS_TASKS_SERVICE:
-            found.append(f"{resource.name}: iam:PassRole not limited to {ECS_TASKS_SERVICE}")
+        if passed_to.get("iam:PassedToService") not in PASS_ROLE_SERVICES:
+            found.append(
+                f"{resource.name}: iam:PassRole not limited to one of {PASS_ROLE_SERVICES}"
+            )
     return found
 
 
@@ -363,10 +374,39 @@ def grants_fit_within_the_boundary(resources: list[Registered], boundaries: set[
     ]
 
 
+def roles_are_passed_only_to_the_service_they_trust(
+    resources: list[Registered], boundaries: set[str]
+) -> list[str]:
+    """Every role a PassRole grant reaches trusts the service it is passed to, and no other."""
+    roles = [r for r in resources if r.type == "aws:iam/role:Role" and "arn" in r.state]
+    found = []
+    for resource in resources:
+        for statement in allow_statements(resource):
+            if "iam:PassRole" not in as_list(statement["Action"]):
+                continue
+            service = statement.get("Condition", {}).get("StringEquals", {})
+            service = service.get("iam:PassedToService")
+            for pattern in as_list(statement["Resource"]):
+                for role in roles:
+                    if not fnmatch.fnmatchcase(role.state["arn"], pattern):
+                        continue
+                    trusted = {
+                        s.get("Principal", {}).get("Service")
+                        for s in statements(role, key="assumeRolePolicy")
+                    }
+                    if trusted != {service}:
+                        found.append(
+                            f"{resource.name}: passes {role.name} to {service}; it trusts "
+                            f"{sorted(map(str, trusted))}"
+                        )
+    return found
+
+
 STACK_RULES: tuple[Callable[[list[Registered], set[str]], list[str]], ...] = (
     every_principal_carries_a_boundary,
     boundaries_are_never_granted,
     grants_spare_the_boundaries,
+    roles_are_passed_only_to_the_service_they_trust,
     grants_fit_within_the_boundary,
 )
 

@@ -28,11 +28,16 @@ def webhook_template() -> str:
 
 
 def render_event(body: str, headers: dict[str, str]) -> dict[str, Any]:
-    """The event the Cloud webhook would make of this request (Jinja2, as Prefect Cloud does)."""
+    """The event the Cloud webhook makes of this request (Jinja2, as Prefect Cloud does).
+
+    As in Prefect Cloud, a JSON body is parsed before the template sees it: the receiver's
+    forward (a reference to the kept body) is an object there, an XML push a string.
+    """
+    headers = {k.lower(): v for k, v in headers.items()}
+    media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    parsed: object = json.loads(body) if media_type == "application/json" else body
     environment = jinja2.Environment(autoescape=False)  # noqa: S701 (renders JSON, not HTML)
-    text = environment.from_string(webhook_template()).render(
-        body=body, headers={k.lower(): v for k, v in headers.items()}
-    )
+    text = environment.from_string(webhook_template()).render(body=parsed, headers=headers)
     event: dict[str, Any] = json.loads(text)
     return event
 
@@ -48,10 +53,13 @@ def trigger() -> DeploymentEventTrigger:
         name=f"{settings.PROJECT_SLUG} on ENTSO-E push",
         expect={EVENT_NAME},
         match={"prefect.resource.id": settings.WEBHOOK_RESOURCE_ID},
+        # The receiver's event names the kept body; a push straight to the Prefect webhook
+        # (push_endpoint prefect_webhook) carries the body itself.
         parameters={
-            "body": "{{ event.payload.body }}",
-            "content_type": "{{ event.payload.content_type }}",
             "reference": "{{ event.payload.reference | default('') }}",
             "receipt": "{{ event.payload.receipt | default('') }}",
+            "content_type": "{{ event.payload.content_type | default('') }}",
+            "size": "{{ event.payload.size | default(0) }}",
+            "body": "{{ event.payload.body | default('') }}",
         },
     )

@@ -15,12 +15,14 @@ from enum import StrEnum
 from typing import Protocol
 
 from . import settings
-from .pipeline import documents, push
+from .pipeline import push
 from .pipeline.errors import BadInput
+from .pipeline.glance import Glance, glance
 
 # A Lambda Function URL refuses a larger payload (with AWS's own 413) before any code runs, so
-# both hosts refuse at the same size by default.
-MAX_BODY_BYTES = 6_000_000
+# both hosts refuse at the same size by default. Straight to the Prefect webhook, a push becomes a
+# flow-run parameter, capped at 512 KiB once JSON-escaped: a margin below it.
+MAX_BODY_BYTES = 6_000_000 if settings.PUSH_ENDPOINT == "aws" else 500_000
 
 
 class Verdict(StrEnum):
@@ -80,15 +82,14 @@ class Outcome:
     reason: str = ""
 
 
-def unwanted(document: documents.Document) -> str | None:
-    """Why a valid document starts no run: not a chosen type, no chosen zone, or no data."""
-    if document.acknowledgement is not None:
-        return f"an acknowledgement, no data: {document.acknowledgement}"
-    if document.type is not None and document.type not in settings.DOCUMENT_TYPES:
-        return f"document type {document.type} is not one this project takes"
-    areas = set(document.frame["area"].dropna()) if "area" in document.frame else set()
-    if areas and not areas & set(settings.BIDDING_ZONES):
-        return f"bidding zone(s) {', '.join(sorted(areas))} not chosen for this project"
+def unwanted(seen: Glance) -> str | None:
+    """Why a valid document starts no run: no data, not a chosen type, or no chosen zone."""
+    if seen.acknowledgement is not None:
+        return f"an acknowledgement, no data: {seen.acknowledgement}"
+    if seen.type not in settings.DOCUMENT_TYPES:
+        return f"document type {seen.type} is not one this project takes"
+    if seen.zones and not seen.zones & set(settings.BIDDING_ZONES):
+        return f"bidding zone(s) {', '.join(sorted(seen.zones))} not chosen for this project"
     return None
 
 
@@ -107,12 +108,12 @@ def receive(
     kept = store.keep(body)
     try:
         pushed = push.extract(body, max_body_bytes=max_body_bytes)
-        document = documents.parse(pushed.document)
+        seen = glance(pushed.document)
     except BadInput as error:
         store.quarantine(kept, str(error))
         return Outcome(400, push.soap_fault(str(error)), Verdict.REFUSED, kept, str(error))
     reply = push.soap_reply(correlation_id=pushed.message_id)
-    why = unwanted(document)
+    why = unwanted(seen)
     if why is not None:
         store.ignore(kept, why)
         return Outcome(200, reply, Verdict.IGNORED, kept, why)

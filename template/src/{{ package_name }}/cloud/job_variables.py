@@ -32,6 +32,13 @@ STACK_OUTPUTS: tuple[str, ...] = (
     "prefect_api_key_secret_arn",
     "permissions_boundary_arn",
 )
+# What it also exports with the AWS receiver (answer `push_endpoint` = aws); a test checks it.
+RECEIVER_OUTPUTS: tuple[str, ...] = (
+    "receiver_url",
+    "receiver_function_name",
+    "inbox_bucket_name",
+    "forward_url_parameter_name",
+)
 
 # Where the flow finds its results bucket at run time.
 RESULTS_BUCKET_ENV = "PIPELINE_RESULTS_BUCKET"

@@ -1,8 +1,8 @@
 """Prefect Cloud's webhooks API (the open-source server has none), and the project's webhook.
 
-The webhook turns each ENTSO-E push into the event of the event contract, from the one template
-that the local receiver renders too. Its URL is printed once, for the person who registers it
-with ENTSO-E.
+The webhook turns what reaches it (the receiver's forward, or ENTSO-E's push itself) into the
+event of the event contract, from the one template that the local receiver renders too. Its URL
+starts runs for whoever holds it, so deploy never prints it: the owner reads it on a laptop.
 """
 
 from __future__ import annotations
@@ -20,9 +20,14 @@ from ..pipeline.errors import BadInput
 WEBHOOK_NAME = settings.PROJECT_SLUG
 # A workspace-scoped Prefect Cloud API URL; webhooks exist only there.
 CLOUD_API_URL = re.compile(r"(?P<origin>https?://[^/]+)/api/accounts/[^/]+/workspaces/[^/]+/?")
+if settings.PUSH_ENDPOINT == "aws":
+    READ_THE_URL = "`pulumi stack output receiver_url --show-secrets`"
+else:
+    READ_THE_URL = f"the Prefect Cloud UI: Configuration, Webhooks, '{WEBHOOK_NAME}'"
 NEXT_STEP = (
-    "Next: in the ENTSO-E Transparency Platform, register this URL as the push (web service) "
-    "endpoint of your subscription; each document it pushes then starts one flow run."
+    f"Next, on your laptop: read the push URL ({READ_THE_URL}) and register it in the "
+    "ENTSO-E Transparency Platform as the web service (push) endpoint of your subscription "
+    "(docs/deploy.md). It is a secret: it is never printed here."
 )
 
 
@@ -83,13 +88,23 @@ class Webhooks:
 
 
 def ensure_webhook(webhooks: Webhooks | None) -> str:
-    outcome, url = _connected(webhooks).ensure(
+    """The webhook, created or updated; its URL never printed (it starts runs for its holder)."""
+    outcome, _ = _ensure(webhooks)
+    announce()
+    return outcome
+
+
+def webhook_url(webhooks: Webhooks | None) -> str:
+    """The webhook's URL, for the receiver's SSM parameter (the webhook is there by then)."""
+    return _ensure(webhooks)[1]
+
+
+def _ensure(webhooks: Webhooks | None) -> tuple[str, str]:
+    return _connected(webhooks).ensure(
         WEBHOOK_NAME,
         webhook_template(),
         f"ENTSO-E pushes for {settings.PROJECT_NAME}: {EVENT_NAME} events",
     )
-    announce(url)
-    return f"{outcome}\n\nWebhook URL: {url}\n{NEXT_STEP}"
 
 
 def delete_webhook(webhooks: Webhooks | None) -> str:
@@ -102,14 +117,11 @@ def _connected(webhooks: Webhooks | None) -> Webhooks:
     return webhooks
 
 
-def announce(url: str) -> None:
-    """The URL and the next step into the GitHub Actions run summary, when there is one."""
+def announce() -> None:
+    """The next step into the GitHub Actions run summary, when there is one: where the owner
+    reads the push URL, never the URL itself (a summary is public with a public repository)."""
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if not summary:
         return
     with open(summary, "a", encoding="utf-8") as handle:
-        handle.write(
-            f"### ENTSO-E webhook\n\nWebhook URL: `{url}`\n\n{NEXT_STEP}\n\n"
-            "In the Transparency Platform the subscription's delivery channel is the web "
-            "service (push) channel; the platform's connection check is an empty POST.\n"
-        )
+        handle.write(f"### ENTSO-E push endpoint\n\n{NEXT_STEP}\n")

@@ -6,7 +6,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import settings
 from ..pipeline.errors import BadInput
+from ..receiving import MAX_BODY_BYTES
 
 RECEIVER_PORT_ENV = "PIPELINE_RECEIVER_PORT"
 SMTP_PORT_ENV = "PIPELINE_SMTP_PORT"
@@ -31,7 +33,7 @@ class Config:
             smtp_port=_port(SMTP_PORT_ENV, "8025"),
             prefect_port=_port(PREFECT_PORT_ENV, "4200"),
             data_dir=Path(env.get("PIPELINE_DATA_DIR", ".local")).resolve(),
-            max_body_bytes=int(env.get("PIPELINE_MAX_BODY_BYTES", str(50 * 1024 * 1024))),
+            max_body_bytes=int(env.get("PIPELINE_MAX_BODY_BYTES", str(MAX_BODY_BYTES))),
         )
 
     @property
@@ -68,6 +70,7 @@ class Config:
             "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false",
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "false",
+            settings.INBOX_DIR_ENV: str(self.data_dir / "inbox"),
             # Prefect's own chatter stays at warnings; the runs' logs (console and UI) at INFO.
             "PREFECT_LOGGING_LEVEL": env.get("PREFECT_LOGGING_LEVEL", "WARNING"),
             **{

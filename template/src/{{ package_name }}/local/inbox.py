@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..receiving import Kept
+from ..receiving import Kept, Received
 
 
 def stamp() -> str:
@@ -71,5 +71,9 @@ class Inbox:
         path.rename(target)
         target.with_suffix(".reason.txt").write_text(reason + "\n", encoding="utf-8")
 
-    def pending(self) -> list[Path]:
-        return sorted(self.inbox_dir.glob("*.xml"))
+    def pending(self) -> list[Received]:
+        """What the inbox still holds: neither refused nor ignored."""
+        return [
+            Received(str(path.resolve()), path.stem, "application/xml", path.stat().st_size)
+            for path in sorted(self.inbox_dir.glob("*.xml"))
+        ]

@@ -10,6 +10,7 @@ publication bursts (a price push for every zone after the auction).
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from datetime import UTC, datetime
@@ -20,25 +21,27 @@ from typing import Any
 
 import httpx
 
+from .. import settings
 from ..events import render_event
 from ..pipeline.push import soap_fault
 from ..receiving import ForwardFailed, Received, Verdict, receive
 from .inbox import Inbox
 
 PATH = "/entsoe"
-# The open-source server drops events over about 1.5 MB without a word: larger bodies travel as
-# a reference to their inbox file instead.
-MAX_EVENT_BODY_BYTES = 1_000_000
 
 
-def event_for(path: Path, content_type: str) -> dict[str, Any]:
-    """The event of one inbox item; a large body travels as a reference to its file."""
-    body = path.read_bytes()
-    event = render_event(body.decode("utf-8", errors="replace"), {"content-type": content_type})
-    if len(body) > MAX_EVENT_BODY_BYTES:
-        event["payload"]["body"] = ""
-        event["payload"]["reference"] = str(path.resolve())
-    event["payload"]["receipt"] = path.stem
+def event_for(received: Received) -> dict[str, Any]:
+    """The event Prefect Cloud's webhook makes of what reaches it, from the same template.
+
+    With the AWS receiver that is the Lambda's forward, a JSON reference to the kept body; straight
+    to the webhook (push_endpoint prefect_webhook) it is ENTSO-E's push itself.
+    """
+    if settings.PUSH_ENDPOINT == "aws":
+        body, content_type = json.dumps(received.payload()), "application/json"
+    else:
+        body = Path(received.reference).read_text(encoding="utf-8", errors="replace")
+        content_type = received.content_type
+    event = render_event(body, {"content-type": content_type})
     event["id"] = str(uuid.uuid4())
     event["occurred"] = datetime.now(UTC).isoformat()
     return event
@@ -111,7 +114,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _forward(self, received: Received) -> None:
         try:
-            emit(self.server.api_url, event_for(Path(received.reference), received.content_type))
+            emit(self.server.api_url, event_for(received))
         except httpx.HTTPError as error:
             raise ForwardFailed(f"Prefect did not take it ({error})") from None
 

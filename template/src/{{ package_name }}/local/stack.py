@@ -19,6 +19,7 @@ from typing import Any
 from .. import settings
 from ..events import trigger
 from ..pipeline.delivery import EMAIL_BLOCK, RECIPIENTS_ENV, RECIPIENTS_VARIABLE, split_addresses
+from ..replay import not_taken, receipts_taken
 from .config import Config
 from .inbox import Inbox
 from .receiver import Receiver, emit, event_for
@@ -63,10 +64,9 @@ def replay(config: Config | None = None) -> int:
     config = config or Config.from_environment()
     os.environ.update(config.prefect_environment())
     inbox = Inbox(config.data_dir)
-    taken = asyncio.run(_receipts_taken())
-    pending = [path for path in inbox.pending() if path.stem not in taken]
-    for path in pending:
-        emit(config.api_url, event_for(path, "application/xml"))
+    pending = not_taken(inbox.pending(), asyncio.run(receipts_taken()))
+    for received in pending:
+        emit(config.api_url, event_for(received))
     print(f"replayed {len(pending)} push(es) from {inbox.inbox_dir}", flush=True)
     return 0
 
@@ -158,30 +158,6 @@ async def _seed(config: Config, block: str, variable: str, recipients_env: str) 
         await Variable.aset(variable, split_addresses(wanted), overwrite=True)
     elif await Variable.aget(variable, default=[]) == []:
         await Variable.aset(variable, list(settings.RECIPIENTS))
-
-
-async def _receipts_taken() -> set[str]:
-    """Receipts of the pushes whose run completed: the others are emitted again, which mails
-    nobody twice (the flow's delivery records see to that)."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowFilter, FlowFilterName
-
-    taken: set[str] = set()
-    async with get_client() as client:
-        offset = 0
-        while True:
-            runs = await client.read_flow_runs(
-                flow_filter=FlowFilter(name=FlowFilterName(any_=[settings.FLOW_NAME])),
-                offset=offset,
-                limit=200,
-            )
-            for flow_run in runs:
-                completed = flow_run.state is not None and flow_run.state.is_completed()
-                if completed and flow_run.parameters.get("receipt"):
-                    taken.add(str(flow_run.parameters["receipt"]))
-            if len(runs) < 200:
-                return taken
-            offset += len(runs)
 
 
 @contextlib.contextmanager

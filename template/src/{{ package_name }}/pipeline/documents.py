@@ -27,6 +27,7 @@ import pandas as pd
 from lxml import etree
 
 from .errors import BadInput
+from .glance import ACKNOWLEDGEMENT, IN_ZONES, OUT_ZONES, acknowledgement_reason
 from .safe_xml import stream_xml
 
 COLUMNS = (
@@ -43,8 +44,6 @@ COLUMNS = (
 )
 TEXT_COLUMNS = tuple(c for c in COLUMNS if c not in ("timestamp", "value"))
 RESOLUTIONS = {"PT15M": 15, "PT30M": 30, "PT60M": 60}  # minutes; P1D, P7D, P1Y are refused
-IN_ZONES = ("inBiddingZone_Domain.mRID", "in_Domain.mRID")
-OUT_ZONES = ("outBiddingZone_Domain.mRID", "out_Domain.mRID")
 AUCTION = "classificationSequence_AttributeInstanceComponent.position"
 
 
@@ -238,12 +237,8 @@ def _header(root: etree._Element) -> _Header:
         root_name = etree.QName(root.getroottree().getroot()).localname
         raise BadInput(f"unknown root element {root_name}: not an ENTSO-E document")
     entry, acknowledgement = None, None
-    if name.localname == "Acknowledgement_MarketDocument":
-        reasons = [
-            _text(reason.findtext(path("text"))) or _text(reason.findtext(path("code")))
-            for reason in root.iterfind(path("Reason"))
-        ]
-        acknowledgement = "; ".join(r for r in reasons if r) or "no reason given"
+    if name.localname == ACKNOWLEDGEMENT:
+        acknowledgement = acknowledgement_reason(root)
     elif not name.localname.endswith("_MarketDocument"):
         raise BadInput(f"unknown root element {name.localname}: not an ENTSO-E document")
     else:

@@ -9,6 +9,7 @@ finds the recipients already served and mails only the others. Runs of the deplo
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from prefect.states import Completed
 
 from .. import settings
 from . import delivery, documents, push, summary
+from .errors import BadInput
 from .newsletter import Letter, render
 
 
@@ -27,10 +29,27 @@ class DeliveryFailed(RuntimeError):
     """Some recipients could not be served after retries (the others were)."""
 
 
+def read_kept(reference: str) -> bytes:
+    """The body the receiver kept: `s3://bucket/key` in the cloud, a file in the local stack's
+    inbox. Whoever can post to the webhook chooses the reference, so nothing else is read."""
+    if reference.startswith("s3://"):
+        import boto3  # the task role may read the inbox, nothing more of its bucket
+
+        bucket, _, key = reference.removeprefix("s3://").partition("/")
+        body: bytes = boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+        return body
+    inbox = os.environ.get(settings.INBOX_DIR_ENV)
+    path = Path(reference).resolve()
+    if not inbox or not path.is_relative_to(Path(inbox).resolve()):
+        raise BadInput(f"reference {reference!r} is neither s3:// nor in the local stack's inbox")
+    return path.read_bytes()
+
+
 @task(name="extract", cache_policy=NO_CACHE)
 def extract(body: str, reference: str | None = None) -> push.Push:
-    """The document inside the push body (or inside the file a large push was kept in)."""
-    data = Path(reference).read_bytes() if reference else body.encode("utf-8")
+    """The document inside the push: read from where the receiver kept it, or the body itself
+    when ENTSO-E posted straight to the Prefect webhook."""
+    data = read_kept(reference) if reference else body.encode("utf-8")
     pushed = push.extract(data)
     get_run_logger().info(
         "extracted a %d-byte document (verb %s, noun %s, message %s)",
@@ -99,19 +118,23 @@ def document_key(document: documents.Document, pushed: push.Push) -> str:
 
 @flow(name=settings.FLOW_NAME, log_prints=True)
 def newsletter_flow(
-    body: str = "", content_type: str = "", reference: str = "", receipt: str = ""
+    reference: str = "",
+    receipt: str = "",
+    content_type: str = "",
+    size: int = 0,
+    body: str = "",
 ) -> State[Any] | list[str]:
     """Take the document that ENTSO-E pushed, summarise it and mail the newsletter.
 
-    `body` is the pushed HTTP body; `reference` instead names a file holding a body too large for
-    an event (local stack only); `receipt` names the push in the local stack's inbox.
+    `reference` names the body the receiver kept (`s3://...` or a path), `receipt` the push, and
+    `size` its bytes; `body` is the push itself when ENTSO-E posted to the Prefect webhook.
     """
     logger = get_run_logger()
     logger.info(
-        "push %s received (%s, %d characters%s)",
+        "push %s received (%s, %d bytes%s)",
         receipt or "",
         content_type or "no content type",
-        len(body),
+        size or len(body),
         f", kept in {reference}" if reference else "",
     )
     pushed = extract(body, reference or None)
