@@ -32,6 +32,7 @@ BAD_ANSWERS: list[tuple[str, Any, dict[str, Any], str]] = [
     ("ecs_memory", 999, {"ecs_cpu": 1024}, "Fargate does not run 1024 CPU units with 999 MiB"),
     ("ecs_memory", 4096, {"ecs_cpu": 256}, "valid memory values: 512, 1024, 2048"),
     ("github_aws_auth", "password", {}, "Invalid choice"),
+    ("push_endpoint", "ses", {}, "Invalid choice"),
     ("pulumi_backend", "local", {}, "Invalid choice"),
     ("pulumi_state_bucket", "Bad_Bucket", {"pulumi_backend": "s3"}, "not a valid S3 bucket"),
     ("pulumi_organization", "my org", {}, "The Pulumi organization may hold only"),

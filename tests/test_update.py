@@ -71,6 +71,10 @@ def versions(tmp_path_factory: pytest.TempPathFactory, default_gitconfig: Any) -
     return repo
 
 
+# Asked since the previous release; `copier update` asks them (here: --data) or takes the default.
+NEW_QUESTIONS = ("pulumi_organization", "push_endpoint")
+
+
 def copy(template: Path, dst: Path, ref: str, **answers: Any) -> Path:
     copier.run_copy(
         str(template), dst, data=answers, defaults=True, unsafe=False, quiet=True, vcs_ref=ref
@@ -117,7 +121,9 @@ def test_update_from_previous_release_equals_fresh_copy(
 ) -> None:
     answers = VARIANTS[variant]
     project = copy(versions, tmp_path / "project", PREVIOUS, **answers)
-    update(project, CURRENT)
+    # Questions the previous release did not ask: answered as a user does when updating.
+    new = {name: value for name, value in answers.items() if name in NEW_QUESTIONS}
+    update(project, CURRENT, **new)
     assert_clean_merge(project)
     fresh = copy(versions, tmp_path / "fresh", CURRENT, **answers)
     assert tree(project) == tree(fresh)

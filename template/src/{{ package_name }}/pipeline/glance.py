@@ -36,9 +36,10 @@ def glance(document: bytes) -> Glance:
     root = parse_xml(document)
     code, acknowledgement = _header(root)
     zones = {
-        text.strip()
+        zone.text.strip()
+        for series in root.iterfind("{*}TimeSeries")
         for name in IN_ZONES + OUT_ZONES
-        for text in root.xpath(f"*[local-name()='TimeSeries']/*[local-name()='{name}']/text()")
+        if (zone := series.find("{*}" + name)) is not None and zone.text
     }
     return Glance(code, frozenset(zones), acknowledgement)
 
