@@ -4,7 +4,7 @@
 
 For pushes of about 5 kB, 100 kB, 1 MB and 5 MB (A69 SOAP envelopes, under the 6 MB body limit),
 times `receiving.receive` with an in-memory store and a forward that does nothing (the envelope,
-the streaming look at type and zones, the answer) against lxml.etree.fromstring of the same
+the look at type and zones, the answer) against lxml.etree.fromstring of the same
 body, the least any receiver that checks the XML must do; push.extract + documents.parse (what
 the flow does) is shown beside them. Then, in fresh interpreters, the import of the receiving
 core against the import of the flow's parser (pandas), the part of a cold start the Lambda

@@ -38,9 +38,9 @@ def in_project(project: Path, *args: str, env: dict[str, str] | None = None) -> 
 
 
 def fake_outputs(project: Path, package: str, region: str) -> dict[str, object]:
-    """A value for every name in the project's STACK_OUTPUTS, shaped as Pulumi prints them."""
-    script = f"import json; from {package}.cloud.job_variables import STACK_OUTPUTS; "
-    names = json.loads(in_project(project, "-c", script + "print(json.dumps(STACK_OUTPUTS))"))
+    """A value for every name in the project's DEPLOY_OUTPUTS, shaped as Pulumi prints them."""
+    script = f"import json; from {package}.cloud.job_variables import DEPLOY_OUTPUTS; "
+    names = json.loads(in_project(project, "-c", script + "print(json.dumps(DEPLOY_OUTPUTS))"))
     outputs: dict[str, object] = {name: f"fake-{name.replace('_', '-')}" for name in names}
     outputs |= {
         "aws_region": region,

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..pipeline.errors import BadInput
 from .image import commit_tag
-from .job_variables import STACK_OUTPUTS
+from .job_variables import DEPLOY_OUTPUTS
 from .plan import deploy_steps, destroy_steps, perform
 from .webhooks import Webhooks
 
@@ -65,7 +65,7 @@ def read_outputs(path: Path | None) -> dict[str, Any]:
         raise BadInput(f"{origin} is not JSON ({error.msg} at line {error.lineno})") from None
     if not isinstance(outputs, dict):
         raise BadInput(f"{origin} must hold a JSON object of stack outputs")
-    missing = sorted(set(STACK_OUTPUTS) - outputs.keys())
+    missing = sorted(set(DEPLOY_OUTPUTS) - outputs.keys())
     if missing:
         raise BadInput(f"{origin} lacks the stack output(s) {', '.join(missing)}")
     if outputs["push_pool_secret_access_key"] == HIDDEN_BY_PULUMI:

@@ -39,6 +39,8 @@ RECEIVER_OUTPUTS: tuple[str, ...] = (
     "inbox_bucket_name",
     "forward_url_parameter_name",
 )
+# What deploy reads: all of it for this project's answers.
+DEPLOY_OUTPUTS = STACK_OUTPUTS + (RECEIVER_OUTPUTS if settings.PUSH_ENDPOINT == "aws" else ())
 
 # Where the flow finds its results bucket at run time.
 RESULTS_BUCKET_ENV = "PIPELINE_RESULTS_BUCKET"
