@@ -42,6 +42,8 @@ def event_for(received: Received) -> dict[str, Any]:
         body = Path(received.reference).read_text(encoding="utf-8", errors="replace")
         content_type = received.content_type
     event = render_event(body, {"content-type": content_type})
+    # The local stack keeps every push either way: its receipt lets replay skip those taken.
+    event["payload"].setdefault("receipt", received.receipt)
     event["id"] = str(uuid.uuid4())
     event["occurred"] = datetime.now(UTC).isoformat()
     return event
