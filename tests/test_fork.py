@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -115,7 +116,8 @@ def test_a_forked_feed_parses_and_gets_its_newsletter(
     )
     text = (out / "newsletter.txt").read_text()
     assert text.startswith("Actual wind and solar generation for DE-LU, Fri 01 Mar 2024")
-    assert "Solar\n  Peak:              2,120 MW at Fri 03:00" in text
-    assert "Wind Onshore\n  Peak:              9,350 MW at Fri 01:00" in text
+    # One row per production type: peak, mean, energy, share of energy (the fixture's values).
+    assert re.search(r"\n  Wind Onshore +9,350 +8,918 +35.7 GWh +94.0 %\n", text), text
+    assert re.search(r"\n  Solar +2,120 +568 +2,270 MWh +6.0 %\n", text), text
     settings = (project / "src" / package / "settings.py").read_text()
     assert '"A74",' in settings

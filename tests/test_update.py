@@ -72,7 +72,13 @@ def versions(tmp_path_factory: pytest.TempPathFactory, default_gitconfig: Any) -
 
 
 # Asked since the previous release; `copier update` asks them (here: --data) or takes the default.
-NEW_QUESTIONS = ("pulumi_organization", "push_endpoint")
+NEW_QUESTIONS = (
+    "pulumi_organization",
+    "push_endpoint",
+    "pull_schedule",
+    "pull_time",
+    "pull_timezone",
+)
 
 
 def copy(template: Path, dst: Path, ref: str, **answers: Any) -> Path:

@@ -21,6 +21,9 @@ SINGLE_CHOICES: list[tuple[str, list[Any]]] = [
     ("push_endpoint", ["aws", "prefect_webhook"]),
 ]
 REGIONS = ["eu-west-1", "us-east-2", "eu-north-1", "ap-southeast-2", "eu-central-2"]
+# Pull mode in every other row (v01, a full rendered suite, among them), at these times and zones.
+PULL_TIMES = ["18:30", "06:05", "23:59", "00:00"]
+PULL_ZONES = ["Europe/Brussels", "Europe/Helsinki", "UTC", "Europe/Lisbon"]
 
 
 def pairwise(parameters: list[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
@@ -64,6 +67,10 @@ def build_variants(zones: list[str]) -> dict[str, dict[str, Any]]:
         answers["aws_region"] = REGIONS[index % len(REGIONS)]
         answers["newsletter_recipients"] = [f"desk{n}@example.org" for n in range(1 + index % 3)]
         answers["project_name"] = f"Grid Watch {index}"
+        if index % 2 == 1:  # the time and zone are asked (and stored) only with pull mode
+            answers["pull_schedule"] = True
+            answers["pull_time"] = PULL_TIMES[(index // 2 + 1) % len(PULL_TIMES)]
+            answers["pull_timezone"] = PULL_ZONES[(index // 2 + 1) % len(PULL_ZONES)]
         variants[f"v{index:02d}"] = answers
     variants["odd"] = ODD_ANSWERS
     return variants

@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import settings
-from ..pipeline import delivery
+from ..pipeline import delivery, rest_api
 
 PUSH_POOL_CREDENTIALS_BLOCK = f"{settings.PROJECT_SLUG}-push-pool"
 RESULTS_BLOCK = f"{settings.PROJECT_SLUG}-results"
-ENTSOE_SECRET_BLOCK = f"{settings.PROJECT_SLUG}-entsoe-api-key"
+ENTSOE_SECRET_BLOCK = rest_api.API_KEY_BLOCK  # the flow reads the key from it
 # The flow's persisted delivery records (its exactly-once memory) go to the results bucket.
 RESULT_STORAGE_ENV = "PREFECT_DEFAULT_RESULT_STORAGE_BLOCK"
 RESULT_STORAGE = f"s3-bucket/{RESULTS_BLOCK}"

@@ -1,7 +1,8 @@
 """Prefect Cloud, set up from the Pulumi stack outputs: `python -m <package> deploy`.
 
 Every input is checked first, then the plan (plan.py) runs: the work pool, the blocks, the
-recipients Variable, the deployment, its automation (the trigger) and the Cloud webhook.
+recipients Variable, the deployment, its automation (the trigger), the pull deployment when the
+answers ask for pull mode, and the Cloud webhook.
 `--dry-run` prints the same steps without doing them and talks to nothing; `--destroy` removes
 what the stack's teardown leaves dangling. Secrets are never printed.
 """

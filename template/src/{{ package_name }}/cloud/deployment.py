@@ -1,8 +1,9 @@
-"""The deployment of the flow and the automation of its trigger, kept as one of each.
+"""The deployments of the flow and the automation of its trigger, kept as one of each.
 
 Prefect's `apply()` deletes and recreates a deployment's automation, and pushes that arrive
 meanwhile start nothing: so an existing deployment is updated in place, and the automation is
-compared with the trigger and updated only when they differ.
+compared with the trigger and updated only when they differ. The pull deployment (pull mode) is
+the same flow on a daily schedule, with no trigger; it exists only while the answers ask for it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
 
 DEPLOYMENT = f"{settings.FLOW_NAME}/{settings.DEPLOYMENT_NAME}"
+PULL_DEPLOYMENT = f"{settings.FLOW_NAME}/{settings.PULL_DEPLOYMENT_NAME}"
 AUTOMATION = trigger().name or DEPLOYMENT
+# The pull deployment's runs ask for the coming delivery day (the flow's `pull_day`).
+PULL_PARAMETERS = {"pull_day": "next"}
 
 
 def deployment_job_variables(outputs: Mapping[str, Any], image: str) -> dict[str, Any]:
@@ -30,27 +34,44 @@ def deployment_job_variables(outputs: Mapping[str, Any], image: str) -> dict[str
     return {"image": image, "env": env}
 
 
-def _runner_deployment(outputs: Mapping[str, Any], image: str) -> RunnerDeployment:
+def _runner_deployment(
+    outputs: Mapping[str, Any], image: str, pull: bool = False
+) -> RunnerDeployment:
+    from prefect.schedules import Cron
     from prefect.types.entrypoint import EntrypointType
 
     # A module path, not a file path: the image installs the package. No triggers here: the
     # automation step keeps the trigger's automation (apply() would delete and recreate it).
     deployment = newsletter_flow.to_deployment(
-        name=settings.DEPLOYMENT_NAME,
+        name=settings.PULL_DEPLOYMENT_NAME if pull else settings.DEPLOYMENT_NAME,
         work_pool_name=settings.WORK_POOL_NAME,
         job_variables=deployment_job_variables(outputs, image),
         concurrency_limit=1,
         entrypoint_type=EntrypointType.MODULE_PATH,
+        parameters=PULL_PARAMETERS if pull else {},
+        schedules=[Cron(settings.PULL_CRON, timezone=settings.PULL_TIMEZONE)] if pull else [],
     )
     return cast("RunnerDeployment", deployment)  # called from sync code: not a coroutine
 
 
 def ensure_deployment(outputs: Mapping[str, Any], image: str) -> str:
+    """The push deployment, which the automation runs."""
+    return _ensure(_runner_deployment(outputs, image), DEPLOYMENT)
+
+
+def ensure_pull_deployment(outputs: Mapping[str, Any], image: str) -> str:
+    """The pull deployment when the answers ask for it; otherwise none (one left by an earlier
+    answer is deleted)."""
+    if not settings.PULL_SCHEDULE:
+        return f"off: {_delete(PULL_DEPLOYMENT)}"
+    return _ensure(_runner_deployment(outputs, image, pull=True), PULL_DEPLOYMENT)
+
+
+def _ensure(wanted: RunnerDeployment, full_name: str) -> str:
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.actions import DeploymentUpdate
+    from prefect.client.schemas.actions import DeploymentScheduleUpdate, DeploymentUpdate
     from prefect.exceptions import ObjectNotFound
 
-    wanted = _runner_deployment(outputs, image)
     fields: dict[str, Any] = {
         "work_pool_name": wanted.work_pool_name,
         "job_variables": wanted.job_variables,
@@ -59,12 +80,14 @@ def ensure_deployment(outputs: Mapping[str, Any], image: str) -> str:
         "concurrency_limit": wanted.concurrency_limit,
         "enforce_parameter_schema": wanted.enforce_parameter_schema,
         "parameter_openapi_schema": wanted._parameter_openapi_schema.model_dump(exclude_unset=True),
+        "parameters": wanted.parameters,
         "pull_steps": [],
         "path": None,
     }
+    schedules = [(s.schedule, s.active) for s in wanted.schedules or []]
     with get_client(sync_client=True) as client:
         try:
-            current = client.read_deployment_by_name(DEPLOYMENT)
+            current = client.read_deployment_by_name(full_name)
         except ObjectNotFound:
             wanted.apply()
             return "created"
@@ -72,11 +95,24 @@ def ensure_deployment(outputs: Mapping[str, Any], image: str) -> str:
         # `concurrency_limit` of a read deployment is deprecated (always None): read the limit.
         have = {name: getattr(current, name) for name in fields if name != "concurrency_limit"}
         have["concurrency_limit"] = limit.limit if limit else None
-        if have == fields:
+        if have == fields and [(s.schedule, s.active) for s in current.schedules] == schedules:
             return "unchanged"
         # Not apply(): it deletes the deployment's automation, and pushes meanwhile are lost.
+        fields["schedules"] = [DeploymentScheduleUpdate(schedule=s, active=a) for s, a in schedules]
         client.update_deployment(current.id, DeploymentUpdate(**fields))
         return "updated"
+
+
+def _delete(name: str) -> str:
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.delete_deployment(client.read_deployment_by_name(name).id)
+        except ObjectNotFound:
+            return "absent"
+    return "deleted"
 
 
 def ensure_automation() -> str:
@@ -109,15 +145,15 @@ def ensure_automation() -> str:
 def delete_deployment() -> str:
     """The deployment, then any automation of its trigger left behind (they outlive it)."""
     from prefect.client.orchestration import get_client
-    from prefect.exceptions import ObjectNotFound
 
+    outcome = _delete(DEPLOYMENT)
     with get_client(sync_client=True) as client:
-        try:
-            client.delete_deployment(client.read_deployment_by_name(DEPLOYMENT).id)
-            outcome = "deleted"
-        except ObjectNotFound:
-            outcome = "absent"
         leftovers = client.read_automations_by_name(AUTOMATION)
         for automation in leftovers:
             client.delete_automation(automation.id)
     return f"{outcome}; {len(leftovers)} leftover automation(s) deleted"
+
+
+def delete_pull_deployment() -> str:
+    """Also when the answers no longer ask for pull: a leftover is removed all the same."""
+    return _delete(PULL_DEPLOYMENT)

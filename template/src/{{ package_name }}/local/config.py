@@ -69,7 +69,10 @@ class Config:
             "PREFECT_LOCAL_STORAGE_PATH": str(self.data_dir / "results"),
             "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false",
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-            "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "false",
+            # It makes the runs of the pull deployment's schedule (nothing else is scheduled), for
+            # the next three days only: 100 by default.
+            "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": str(settings.PULL_SCHEDULE).lower(),
+            "PREFECT_SERVER_SERVICES_SCHEDULER_MAX_RUNS": "3",
             settings.INBOX_DIR_ENV: str(self.data_dir / "inbox"),
             # Prefect's own chatter stays at warnings; the runs' logs (console and UI) at INFO.
             "PREFECT_LOGGING_LEVEL": env.get("PREFECT_LOGGING_LEVEL", "WARNING"),

@@ -2,8 +2,9 @@
 
 One command starts and supervises a Prefect server (SQLite under the data folder), an SMTP server
 on loopback that files every message as .eml in the outbox, the receiver (the local stand-in for
-the Cloud webhook) and the flow served with the same trigger as the cloud deployment. It prints a
-line with `ready` once a push would be processed, and stops all of it on Ctrl-C or SIGTERM.
+the Cloud webhook) and the flow served with the same trigger as the cloud deployment, and in pull
+mode its daily pull deployment too. It prints a line with `ready` once a push would be processed,
+and stops all of it on Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from .. import settings
 from ..events import trigger
 from ..pipeline.delivery import EMAIL_BLOCK, RECIPIENTS_ENV, RECIPIENTS_VARIABLE, split_addresses
+from ..pipeline.rest_api import API_KEY_BLOCK, API_KEY_ENV
 from ..replay import not_taken, receipts_taken
 from .config import Config
 from .inbox import Inbox
@@ -76,12 +78,13 @@ async def _serve(config: Config, receiver: Receiver) -> None:
     from ..pipeline.flow import newsletter_flow  # Prefect reads its settings once, on import
 
     await _seed(config, EMAIL_BLOCK, RECIPIENTS_VARIABLE, RECIPIENTS_ENV)
+    await _seed_api_key(API_KEY_BLOCK, API_KEY_ENV)
     deployment = await newsletter_flow.ato_deployment(
         name=settings.DEPLOYMENT_NAME, triggers=[trigger()], concurrency_limit=1
     )
-    deployment_id = await deployment.aapply()
-    await _crash_abandoned_runs(deployment_id)
-    serving = asyncio.create_task(_run_scheduled(deployment_id, newsletter_flow))
+    deployment_ids = [await deployment.aapply(), *await _pull_deployment(newsletter_flow)]
+    await _crash_abandoned_runs(deployment_ids)
+    serving = asyncio.create_task(_run_scheduled(deployment_ids, newsletter_flow))
     receiver.ready.set()
     await asyncio.to_thread(replay, config)
     print(
@@ -92,8 +95,30 @@ async def _serve(config: Config, receiver: Receiver) -> None:
     await serving
 
 
-async def _run_scheduled(deployment_id: Any, flow: Any) -> None:
-    """Serve the deployment in this process, one run at a time (its concurrency limit is 1).
+async def _pull_deployment(flow: Any) -> list[Any]:
+    """Pull mode: the daily pull deployment, as deploy makes it in the cloud; its id, or none
+    (and one left over from an earlier answer is deleted)."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+    from prefect.schedules import Cron
+
+    if settings.PULL_SCHEDULE:
+        deployment = await flow.ato_deployment(
+            name=settings.PULL_DEPLOYMENT_NAME,
+            parameters={"pull_day": "next"},
+            schedules=[Cron(settings.PULL_CRON, timezone=settings.PULL_TIMEZONE)],
+            concurrency_limit=1,
+        )
+        return [await deployment.aapply()]
+    async with get_client() as client:
+        with contextlib.suppress(ObjectNotFound):
+            name = f"{settings.FLOW_NAME}/{settings.PULL_DEPLOYMENT_NAME}"
+            await client.delete_deployment((await client.read_deployment_by_name(name)).id)
+    return []
+
+
+async def _run_scheduled(deployment_ids: list[Any], flow: Any) -> None:
+    """Serve the deployments in this process, one run at a time (each has concurrency limit 1).
 
     Prefect's own runner starts every run in a fresh interpreter, which spends about three seconds
     importing Prefect and pandas again; here they are imported once, so a push is mailed in about
@@ -107,7 +132,7 @@ async def _run_scheduled(deployment_id: Any, flow: Any) -> None:
     async with get_client() as client:
         while True:
             runs = await client.get_scheduled_flow_runs_for_deployments(
-                [deployment_id], scheduled_before=datetime.now(UTC)
+                deployment_ids, scheduled_before=datetime.now(UTC)
             )
             for flow_run in runs:
                 pending: State[Any] = Pending()
@@ -120,7 +145,7 @@ async def _run_scheduled(deployment_id: Any, flow: Any) -> None:
             await asyncio.sleep(SERVE_POLL_SECONDS)
 
 
-async def _crash_abandoned_runs(deployment_id: Any) -> None:
+async def _crash_abandoned_runs(deployment_ids: list[Any]) -> None:
     """Runs left Pending or Running by a stack that was killed can never finish: say so."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
@@ -134,7 +159,7 @@ async def _crash_abandoned_runs(deployment_id: Any) -> None:
 
     async with get_client() as client:
         abandoned = await client.read_flow_runs(
-            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])),
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=deployment_ids)),
             flow_run_filter=FlowRunFilter(
                 state=FlowRunFilterState(name=FlowRunFilterStateName(any_=["Pending", "Running"]))
             ),
@@ -158,6 +183,17 @@ async def _seed(config: Config, block: str, variable: str, recipients_env: str) 
         await Variable.aset(variable, split_addresses(wanted), overwrite=True)
     elif await Variable.aget(variable, default=[]) == []:
         await Variable.aset(variable, list(settings.RECIPIENTS))
+
+
+async def _seed_api_key(block: str, key_env: str) -> None:
+    """The ENTSO-E API key into its Secret block, as deploy saves it in the cloud (never printed);
+    without the variable, a block saved before is kept."""
+    from prefect.blocks.system import Secret
+    from pydantic import SecretStr
+
+    key = os.environ.get(key_env)
+    if key:
+        await Secret(value=SecretStr(key)).asave(block, overwrite=True)
 
 
 @contextlib.contextmanager

@@ -17,6 +17,7 @@ The points are read per Period with XPath into numpy arrays: no Python work per 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -53,6 +54,7 @@ class DocumentType:
 
     code: str
     name: str
+    topic: str  # what the subject says after the process: "day-ahead wind and solar forecast"
     value_element: str = "quantity"
     unit_elements: tuple[str, ...] = ("quantity_Measure_Unit.name",)  # joined with "/"
     main_auction_only: bool = False  # keep classificationSequence position 1 (or none)
@@ -61,17 +63,18 @@ class DocumentType:
 REGISTRY: dict[str, DocumentType] = {
     entry.code: entry
     for entry in (
-        DocumentType("A69", "Wind and solar forecast"),
-        DocumentType("A71", "Generation forecast"),
-        DocumentType("A65", "Total load"),
+        DocumentType("A69", "Wind and solar forecast", "wind and solar"),
+        DocumentType("A71", "Generation forecast", "generation"),
+        DocumentType("A65", "Total load", "total load"),
         DocumentType(
             "A44",
             "Day-ahead prices",
+            "day-ahead prices",
             value_element="price.amount",
             unit_elements=("currency_Unit.name", "price_Measure_Unit.name"),
             main_auction_only=True,
         ),
-        DocumentType("A75", "Actual generation per type"),
+        DocumentType("A75", "Actual generation per type", "generation per type"),
     )
 }
 
@@ -112,6 +115,16 @@ def require_type(document: Document, accepted: Sequence[str]) -> Document:
             f"document type {document.type} is not one this pipeline takes ({', '.join(accepted)})"
         )
     return document
+
+
+def in_zones(document: Document, zones: Sequence[str]) -> tuple[Document, list[str]]:
+    """The document with only the TimeSeries of the chosen zones, and the other zones it held."""
+    chosen = document.frame["area"].isin(list(zones))
+    others = sorted(set(document.frame.loc[~chosen, "area"].dropna()))
+    if not others:
+        return document, []
+    frame = document.frame[chosen].reset_index(drop=True)
+    return dataclasses.replace(document, frame=frame), others
 
 
 def empty_frame() -> pd.DataFrame:

@@ -1,9 +1,10 @@
-"""The Prefect flow: pushed body -> document -> summary -> newsletter -> one email per recipient.
+"""The Prefect flow: pushed (or pulled) document -> summary -> newsletter -> one email each.
 
 Exactly once per document and recipient: `deliver` persists its result under a cache key made of
-the document's identity and the recipient, so a duplicate push or a retry after a partial failure
-finds the recipients already served and mails only the others. Runs of the deployment are serial
-(concurrency limit 1), so two pushes of one document cannot race.
+the document's identity (its content, not its mRID: identity.py) and the recipient, so a duplicate
+push, the pull of a forecast already pushed, or a retry after a partial failure finds the
+recipients already served and mails only the others. Runs of a deployment are serial (concurrency
+limit 1), so two pushes of one document cannot race.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from prefect.futures import wait
 from prefect.states import Completed
 
 from .. import settings
-from . import delivery, documents, push, summary
+from . import delivery, documents, identity, pull, push, rest_api, summary
 from .errors import BadInput
 from .newsletter import Letter, render
+
+GENERATION_TYPES = ("A69", "A71", "A75")  # their newsletters give shares of installed capacity
 
 
 class DeliveryFailed(RuntimeError):
@@ -62,8 +65,8 @@ def extract(body: str, reference: str | None = None) -> push.Push:
 
 
 @task(name="parse", cache_policy=NO_CACHE)
-def parse(pushed: push.Push) -> documents.Document:
-    document = documents.require_type(documents.parse(pushed.document), settings.DOCUMENT_TYPES)
+def parse(data: bytes) -> documents.Document:
+    document = documents.require_type(documents.parse(data), settings.DOCUMENT_TYPES)
     get_run_logger().info(
         "parsed %s document %s revision %s: %d rows",
         document.type,
@@ -75,9 +78,17 @@ def parse(pushed: push.Push) -> documents.Document:
 
 
 @task(name="summarise", cache_policy=NO_CACHE)
-def summarise(document: documents.Document) -> summary.Summary:
-    result = summary.summarise(document)
-    get_run_logger().info("summarised %d bidding zone(s): %s", len(result.areas), result.subject)
+def summarise(
+    document: documents.Document,
+    capacities: dict[str, summary.Capacity] | None,
+    revised: bool,
+) -> summary.Summary:
+    result = summary.summarise(document, capacities, revised)
+    logger = get_run_logger()
+    logger.info("summarised %d bidding zone(s): %s", len(result.areas), result.subject)
+    for area in result.areas:
+        for note in area.notes:
+            logger.warning("%s: %s", area.name, note)
     return result
 
 
@@ -86,6 +97,48 @@ def render_letter(result: summary.Summary, document_id: str) -> Letter:
     letter = render(result, document_id)
     get_run_logger().info("rendered '%s' with %d chart(s)", letter.subject, len(letter.images))
     return letter
+
+
+@task(
+    name="first content",
+    cache_key_fn=lambda context, parameters: f"first-content-{parameters['subject_key']}",
+    persist_result=True,
+)
+def first_content(subject_key: str, content_key: str) -> str:
+    """The content first seen for a document's subject, kept in the results storage: another
+    content later is a revised forecast."""
+    return content_key
+
+
+@task(
+    name="installed capacity",
+    task_run_name="installed capacity of {zone} in {year}",
+    cache_key_fn=lambda context, parameters: f"capacity-{parameters['zone']}-{parameters['year']}",
+    persist_result=True,
+)
+def installed_capacity(zone: str, year: int) -> dict[str, float]:
+    """A68 from the REST API, about once a year per zone: the result is cached by zone and year
+    in the results storage (an answer that failed is not, so the next run asks again)."""
+    return rest_api.installed_capacity(zone, year, rest_api.api_key())
+
+
+def capacities(document: documents.Document) -> dict[str, summary.Capacity] | None:
+    """Per zone of a generation document: its installed capacity, or why it is unavailable."""
+    if document.type not in GENERATION_TYPES:
+        return None
+    zones = list(dict.fromkeys(str(zone) for zone in document.frame["area"]))
+    try:
+        rest_api.api_key()
+    except rest_api.Unavailable as missing:
+        return dict.fromkeys(zones, str(missing))
+    found: dict[str, summary.Capacity] = {}
+    for zone in zones:
+        year = int(documents.local_time(document.frame, zone).iloc[0].year)
+        try:
+            found[zone] = installed_capacity(zone, year)
+        except rest_api.Unavailable as unavailable:  # the task's log says why, never the URL
+            found[zone] = str(unavailable)
+    return found
 
 
 def _delivery_key(context: Any, parameters: dict[str, Any]) -> str:
@@ -107,15 +160,6 @@ def deliver(letter: Letter, recipient: str, document_key: str) -> str:
     return recipient
 
 
-def document_key(document: documents.Document, pushed: push.Push) -> str:
-    """Identity of a document: type, mRID and revision; its content hash when it lacks them."""
-    if document.mrid and document.revision is not None:
-        identity = f"{document.type}|{document.mrid}|{document.revision}".encode()
-    else:
-        identity = pushed.document
-    return hashlib.sha256(identity).hexdigest()[:32]
-
-
 @flow(name=settings.FLOW_NAME, log_prints=True)
 def newsletter_flow(
     reference: str = "",
@@ -123,14 +167,17 @@ def newsletter_flow(
     content_type: str = "",
     size: int = 0,
     body: str = "",
+    pull_day: str = "",
 ) -> State[Any] | list[str]:
     """Take the document that ENTSO-E pushed, summarise it and mail the newsletter.
 
     `reference` names the body the receiver kept (`s3://...` or a path), `receipt` the push, and
     `size` its bytes; `body` is the push itself when ENTSO-E posted to the Prefect webhook.
+    `pull_day` ("next" or YYYY-MM-DD) asks the REST API instead, for each chosen type and zone.
     """
-    logger = get_run_logger()
-    logger.info(
+    if pull_day:
+        return pull_documents(pull_day)
+    get_run_logger().info(
         "push %s received (%s, %d bytes%s)",
         receipt or "",
         content_type or "no content type",
@@ -138,13 +185,29 @@ def newsletter_flow(
         f", kept in {reference}" if reference else "",
     )
     pushed = extract(body, reference or None)
-    document = parse(pushed)
+    return newsletter(pushed.document)
+
+
+def newsletter(data: bytes) -> State[Any] | list[str]:
+    """One document -> its newsletter, mailed once to each recipient; the recipients served."""
+    logger = get_run_logger()
+    document = parse(data)
     if document.acknowledgement is not None:
         message = f"no data, nobody mailed: acknowledgement says {document.acknowledgement!r}"
         logger.info(message)
         return Completed(message=message)
-    key = document_key(document, pushed)
-    letter = render_letter(summarise(document), document.mrid or key)
+    document, others = documents.in_zones(document, settings.BIDDING_ZONES)
+    for zone in others:
+        logger.info("skipped the TimeSeries of %s: not a bidding zone this project covers", zone)
+    if document.frame.empty:
+        message = "nobody mailed: the document holds none of the project's bidding zones"
+        logger.info(message)
+        return Completed(message=message)
+    subject_key, content_key = identity.subject(document), identity.content(document)
+    revised = first_content(subject_key, content_key) != content_key
+    result = summarise(document, capacities(document), revised)
+    letter = render_letter(result, document.mrid or content_key)
+    key = f"{subject_key}-{content_key}"
     valid, invalid = delivery.recipients()
     for address in invalid:
         logger.warning("not mailing %r: not an email address", address)
@@ -164,3 +227,32 @@ def newsletter_flow(
         len(before),
     )
     return valid
+
+
+def pull_documents(pull_day: str) -> State[Any]:
+    """Ask the REST API for each chosen type and zone (a progress line per request) and run
+    every document through the same pipeline as a push. A missing document is a warning."""
+    logger = get_run_logger()
+    wanted = pull.requests_for(pull_day, pull.today())
+    key = rest_api.api_key()  # Unavailable: the run fails, saying the key is missing
+    mailed, failures = 0, []
+    for number, request in enumerate(wanted, 1):
+        logger.info("asking the REST API for %s (%d of %d)", request, number, len(wanted))
+        start, end = pull.window(request)
+        try:
+            data = rest_api.fetch_document(
+                request.document_type, request.zone, start, end, key, request.process_type
+            )
+            served = newsletter(data)
+        except rest_api.Unavailable as unavailable:
+            logger.warning("no %s: %s", request, unavailable)
+            continue
+        except (BadInput, DeliveryFailed) as failure:
+            failures.append(f"{request}: {failure}")
+            continue
+        mailed += isinstance(served, list)
+    if failures:
+        raise DeliveryFailed(
+            f"{len(failures)} of {len(wanted)} pulled document(s) failed: {failures}"
+        )
+    return Completed(message=f"pulled {len(wanted)} request(s), {mailed} newsletter(s) mailed")

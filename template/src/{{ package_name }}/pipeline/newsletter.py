@@ -70,6 +70,7 @@ def render(summary: Summary, document_id: str) -> Letter:
         "document_id": document_id,
         "project_name": settings.PROJECT_NAME,
         "image_src": lambda area: f"cid:{_chart_name(area)}",
+        "colour": colour,
     }
     return Letter(
         summary.subject,
@@ -79,30 +80,93 @@ def render(summary: Summary, document_id: str) -> Letter:
     )
 
 
+# One colour per production type, the same in every newsletter (keyed by psrType).
+COLOURS = {
+    "B01": "#6a994e",  # Biomass
+    "B02": "#7f5539",  # Fossil Brown coal/Lignite
+    "B03": "#b08968",  # Fossil Coal-derived gas
+    "B04": "#e76f51",  # Fossil Gas
+    "B05": "#343a40",  # Fossil Hard coal
+    "B06": "#9d0208",  # Fossil Oil
+    "B07": "#6c584c",  # Fossil Oil shale
+    "B08": "#ddb892",  # Fossil Peat
+    "B09": "#d62828",  # Geothermal
+    "B10": "#1d3557",  # Hydro Pumped Storage
+    "B11": "#457b9d",  # Hydro Run-of-river and pondage
+    "B12": "#2a6f97",  # Hydro Water Reservoir
+    "B13": "#48cae4",  # Marine
+    "B14": "#9b5de5",  # Nuclear
+    "B15": "#90be6d",  # Other renewable
+    "B16": "#ffb703",  # Solar
+    "B17": "#8d99ae",  # Waste
+    "B18": "#0077b6",  # Wind Offshore
+    "B19": "#00b4d8",  # Wind Onshore
+    "B20": "#adb5bd",  # Other
+    "B25": "#f4a261",  # Energy storage
+}
+LINE_COLOURS = {"Total": "#52606d", "Load": "#243b53", "Price": "#c2185b"}
+
+
+def colour(line: str) -> str:
+    """The fixed colour of a production type (by its name), or of a load or price line."""
+    from entsoe.mappings import PSRTYPE_MAPPINGS
+
+    by_name = {name: COLOURS[code] for code, name in PSRTYPE_MAPPINGS.items() if code in COLOURS}
+    return by_name.get(line) or LINE_COLOURS.get(line, "#52606d")
+
+
 def chart_png(area: AreaSummary, title: str) -> bytes:
-    """A line per production type (or the load, or the price) over local time."""
+    """The production mix stacked (with the installed capacity as a line), or the load or the
+    price as a line, over local time; the legend below the plot, never over the data."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display: in the image, in CI, in the local stack
     from matplotlib import pyplot as plt
     from matplotlib.dates import DateFormatter
 
-    figure, axes = plt.subplots(figsize=(7.3, 3.2), dpi=100)
+    figure, axes = plt.subplots(figsize=(7.3, 3.4), dpi=100)
     try:
         # Local wall-clock times on the axis, as the readers live them.
         chart = area.chart.set_axis(pd.DatetimeIndex(area.chart.index).tz_localize(None))
-        for column in chart.columns:
-            axes.plot(chart.index, chart[column], label=str(column), linewidth=1.6)
+        columns = [str(c) for c in chart.columns]
+        if area.stacked:
+            axes.stackplot(
+                chart.index,
+                *(chart[c].fillna(0).to_numpy() for c in chart.columns),
+                labels=columns,
+                colors=[colour(c) for c in columns],
+                linewidth=0,
+            )
+        else:
+            for column in chart.columns:
+                axes.plot(chart.index, chart[column], color=colour(str(column)), linewidth=1.6)
+        if area.capacity_mw:
+            axes.axhline(
+                area.capacity_mw,
+                color="#102a43",
+                linestyle="--",
+                linewidth=1,
+                label=f"Installed capacity ({area.capacity_mw:,.0f} MW)",
+            )
         axes.set_title(f"{title}, {area.name}", fontsize=11, loc="left")
         axes.set_ylabel(area.chart_unit)
+        axes.set_ylim(bottom=min(0.0, float(chart.min().min())))
         axes.xaxis.set_major_formatter(DateFormatter("%a %H:%M"))  # type: ignore[no-untyped-call]
         axes.grid(alpha=0.3)
-        if len(chart.columns) > 1:
-            axes.legend(fontsize=8, ncols=min(4, len(chart.columns)), frameon=False)
+        handles, labels = axes.get_legend_handles_labels()
+        if len(labels) > 1 or area.capacity_mw:
+            axes.legend(
+                handles[::-1],  # top of the stack first, as it is drawn
+                labels[::-1],
+                fontsize=8,
+                ncols=min(3, len(labels)),
+                frameon=False,
+                loc="upper center",
+                bbox_to_anchor=(0.5, -0.18),
+            )
         figure.autofmt_xdate()
-        figure.tight_layout()
         buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", metadata={"Software": None})
+        figure.savefig(buffer, format="png", metadata={"Software": None}, bbox_inches="tight")
         return buffer.getvalue()
     finally:
         plt.close(figure)

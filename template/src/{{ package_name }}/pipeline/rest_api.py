@@ -1,0 +1,198 @@
+"""The ENTSO-E REST API (contract 7): installed capacity (A68) and documents for pull mode.
+
+Reached through entsoe-py's raw client, which honours `ENTSOE_ENDPOINT_URL` (read once, when
+entsoe is imported). The key travels in the request's URL as `securityToken`, and requests'
+error texts repeat that URL: every failure becomes `Unavailable` with a one-line reason of our
+own, raised `from None`, and the library loggers that would print the URL have the key masked.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any, cast
+
+import pandas as pd
+import requests
+from lxml import etree
+
+from .. import settings
+from .documents import area_timezone
+from .errors import BadInput
+from .glance import ACKNOWLEDGEMENT, acknowledgement_reason
+from .safe_xml import parse_xml
+
+API_KEY_ENV = "ENTSOE_API_KEY"
+API_KEY_BLOCK = f"{settings.PROJECT_SLUG}-entsoe-api-key"  # the Secret block deploy saves
+TIMEOUT_ENV = "PIPELINE_ENTSOE_TIMEOUT"  # seconds per request
+DEFAULT_TIMEOUT = 30.0
+
+# Document type -> entsoe-py's raw client query. A69, A71 and A65 take the process type asked
+# (A69: A01 day-ahead by default, A40 intraday, A18 current; A65: A16 is the actual load).
+PULL_QUERIES = {
+    "A69": "query_wind_and_solar_forecast",
+    "A71": "query_generation_forecast",
+    "A65": "query_load_forecast",
+    "A44": "query_day_ahead_prices",
+    "A75": "query_generation",
+}
+FIXED_PROCESS: dict[str, str | None] = {"A44": None, "A75": "A16"}  # these choose their own
+
+
+class Unavailable(Exception):
+    """The API gave nothing usable; str() is one line saying why, never the URL or the key."""
+
+
+class _MaskKey(logging.Filter):
+    """entsoe-py (DEBUG) and urllib3 (DEBUG) log the request with its securityToken."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "securityToken" in message:
+            record.msg, record.args = re.sub(r"(securityToken\W+)[^&'\"\s]+", r"\1***", message), ()
+        return True
+
+
+for _name in ("entsoe.entsoe", "urllib3.connectionpool"):
+    logging.getLogger(_name).addFilter(_MaskKey())
+
+
+def api_key() -> str:
+    """The Secret block if it exists (cloud; the local stack seeds it), else ENTSOE_API_KEY."""
+    from prefect.blocks.system import Secret
+
+    try:
+        block = cast("Secret[str]", Secret.load(API_KEY_BLOCK))  # sync code: not a coroutine
+    except ValueError:  # no such block: a plain local run
+        key = os.environ.get(API_KEY_ENV, "")
+    else:
+        key = str(block.get())
+    if not key:
+        raise Unavailable(
+            f"no ENTSO-E API key: neither the Secret block {API_KEY_BLOCK} nor {API_KEY_ENV}"
+        )
+    return key
+
+
+def installed_capacity(zone: str, year: int, key: str) -> dict[str, float]:
+    """Installed generation capacity (A68) of a bidding zone for a year: psrType -> MW."""
+    tz = area_timezone(zone)
+    start = pd.Timestamp(year=year, month=1, day=1, tz=tz)
+    document = _ask(
+        "query_installed_generation_capacity", zone, start, start + pd.DateOffset(years=1), key
+    )
+    capacity: dict[str, float] = {}
+    for series in parse_xml(document).iterfind("{*}TimeSeries"):
+        psr = (series.findtext("{*}MktPSRType/{*}psrType") or "").strip()
+        points = series.findall("{*}Period/{*}Point/{*}quantity")
+        if psr and points:  # one point (resolution P1Y); a repeated type keeps the last
+            capacity[psr] = float(points[-1].text or "nan")
+    if not capacity:
+        raise Unavailable("no installed capacity in the answer")
+    return capacity
+
+
+def fetch_document(
+    document_type: str,
+    zone: str,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    key: str,
+    process_type: str | None = None,
+) -> bytes:
+    """The XML document the API answers for one type and zone over [start, end) (UTC)."""
+    if document_type not in PULL_QUERIES:
+        raise ValueError(f"no REST API query for document type {document_type}")
+    extra: dict[str, Any] = {}
+    if document_type in FIXED_PROCESS:
+        if process_type not in (None, FIXED_PROCESS[document_type]):
+            raise ValueError(f"{document_type} cannot be asked for process type {process_type}")
+    elif process_type is not None:
+        extra["process_type"] = process_type
+    return _ask(PULL_QUERIES[document_type], zone, start, end, key, **extra)
+
+
+def _ask(
+    method: str, zone: str, start: pd.Timestamp, end: pd.Timestamp, key: str, **extra: Any
+) -> bytes:
+    from entsoe import exceptions
+    from entsoe.entsoe import EntsoeRawClient
+    from entsoe.mappings import lookup_area
+
+    try:
+        lookup_area(zone)
+    except ValueError:
+        raise Unavailable(f"entsoe-py does not know the bidding zone {zone}") from None
+
+    timeout = _timeout()
+    # The raw client returns text decoded with a guessed charset: keep the bytes as sent.
+    answers: list[bytes] = []
+    session = requests.Session()
+    session.hooks["response"].append(lambda response, *_, **__: answers.append(response.content))
+    # One attempt: a retry would cost retry_delay (10 s) each, and the caller carries on anyway.
+    # requests takes float seconds; entsoe-py's hint says int.
+    client = EntsoeRawClient(
+        key,
+        session=session,
+        retry_count=1,
+        retry_delay=0,
+        timeout=timeout,  # type: ignore[arg-type]
+    )
+    query: Callable[..., str] = getattr(client, method)
+    try:
+        query(zone, start=start, end=end, **extra)
+    except exceptions.NoMatchingDataError:
+        raise Unavailable("no matching data") from None
+    except requests.HTTPError as error:
+        raise Unavailable(_status(error.response)) from None
+    except requests.Timeout:
+        raise Unavailable(f"timed out after {timeout:g} s") from None
+    except requests.ConnectionError:
+        raise Unavailable("could not connect to the ENTSO-E API") from None
+    except requests.RequestException as error:
+        raise Unavailable(f"request failed ({type(error).__name__})") from None
+    except (
+        exceptions.InvalidBusinessParameterError,
+        exceptions.InvalidPSRTypeError,
+        exceptions.PaginationError,
+    ) as error:
+        raise Unavailable(f"the API refused the query ({type(error).__name__})") from None
+    finally:
+        session.close()
+    return _data(answers[-1])
+
+
+def _data(document: bytes) -> bytes:
+    """The document, or Unavailable when it is no XML or an acknowledgement (no data)."""
+    try:
+        root = parse_xml(document)
+    except BadInput as error:
+        raise Unavailable(f"the answer is not a document: {error}") from None
+    if etree.QName(root).localname == ACKNOWLEDGEMENT:
+        reason = acknowledgement_reason(root)
+        raise Unavailable("no matching data" if "No matching data" in reason else "no data")
+    return document
+
+
+def _status(response: requests.Response | None) -> str:
+    if response is None:
+        return "HTTP error"
+    try:
+        phrase = HTTPStatus(response.status_code).phrase.lower()
+    except ValueError:
+        phrase = "error"
+    return f"HTTP {response.status_code} {phrase}"
+
+
+def _timeout() -> float:
+    raw = os.environ.get(TIMEOUT_ENV) or str(DEFAULT_TIMEOUT)
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    if seconds <= 0:
+        raise Unavailable(f"{TIMEOUT_ENV} must be a positive number of seconds, not {raw!r}")
+    return seconds
