@@ -1,9 +1,9 @@
-"""The deployments of the flow and the automation of its trigger, kept as one of each.
+"""The deployments of the flow, each kept as one.
 
-Prefect's `apply()` deletes and recreates a deployment's automation, and pushes that arrive
-meanwhile start nothing: so an existing deployment is updated in place, and the automation is
-compared with the trigger and updated only when they differ. The pull deployment (pull mode) is
-the same flow on a daily schedule, with no trigger; it exists only while the answers ask for it.
+Prefect's `apply()` deletes and recreates a deployment's automation (automation.py), and pushes
+that arrive meanwhile start nothing: so an existing deployment is updated in place. The pull
+deployment (pull mode) is the same flow on a daily schedule, with no trigger; it exists only while
+the answers ask for it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from .. import settings
-from ..events import trigger
 from ..pipeline.flow import newsletter_flow
 from .blocks import RESULT_STORAGE, RESULT_STORAGE_ENV
 from .job_variables import ecs_job_variables
@@ -22,7 +21,6 @@ if TYPE_CHECKING:
 
 DEPLOYMENT = f"{settings.FLOW_NAME}/{settings.DEPLOYMENT_NAME}"
 PULL_DEPLOYMENT = f"{settings.FLOW_NAME}/{settings.PULL_DEPLOYMENT_NAME}"
-AUTOMATION = trigger().name or DEPLOYMENT
 # The pull deployment's runs ask for the coming delivery day (the flow's `pull_day`).
 PULL_PARAMETERS = {"pull_day": "next"}
 
@@ -115,43 +113,12 @@ def _delete(name: str) -> str:
     return "deleted"
 
 
-def ensure_automation() -> str:
-    """Exactly one automation of the deployment's trigger, updated in place when it changed."""
-    from prefect.client.orchestration import get_client
-    from prefect.events.schemas.automations import AutomationCore
-
-    with get_client(sync_client=True) as client:
-        deployment = client.read_deployment_by_name(DEPLOYMENT)
-        on = trigger()
-        on.set_deployment_id(deployment.id)
-        wanted = on.as_automation()
-        related = client.read_resource_related_automations(f"prefect.deployment.{deployment.id}")
-        current = [a for a in related if a.name == wanted.name]
-        for duplicate in current[1:]:
-            client.delete_automation(duplicate.id)
-        if not current:
-            client.create_automation(wanted)
-            return "created"
-        compared = set(AutomationCore.model_fields) - {"owner_resource"}
-        same = current[0].model_dump(mode="json", include=compared) == wanted.model_dump(
-            mode="json", include=compared
-        )
-        if same and len(current) == 1:
-            return "unchanged"
-        client.update_automation(current[0].id, wanted)
-        return "updated" if not same else f"unchanged; {len(current) - 1} duplicate(s) deleted"
-
-
 def delete_deployment() -> str:
     """The deployment, then any automation of its trigger left behind (they outlive it)."""
-    from prefect.client.orchestration import get_client
+    from .automation import delete_automations  # it names the deployment: imported late
 
     outcome = _delete(DEPLOYMENT)
-    with get_client(sync_client=True) as client:
-        leftovers = client.read_automations_by_name(AUTOMATION)
-        for automation in leftovers:
-            client.delete_automation(automation.id)
-    return f"{outcome}; {len(leftovers)} leftover automation(s) deleted"
+    return f"{outcome}; {delete_automations()} leftover automation(s) deleted"
 
 
 def delete_pull_deployment() -> str:
