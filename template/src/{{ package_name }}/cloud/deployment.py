@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from .. import settings
-from ..pipeline.flow import newsletter_flow
+from ..pipeline.flow import NEWSLETTER_LIMIT, newsletter_flow
 from .blocks import RESULT_STORAGE, RESULT_STORAGE_ENV
 from .job_variables import ecs_job_variables
 
@@ -53,7 +53,12 @@ def _runner_deployment(
 
 
 def ensure_deployment(outputs: Mapping[str, Any], image: str) -> str:
-    """The push deployment, which the automation runs."""
+    """The push deployment, which the automation runs, and the newsletter limit that its runs
+    and the pull deployment's share (made once, kept as it is)."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        client.upsert_global_concurrency_limit_by_name(NEWSLETTER_LIMIT, limit=1)
     return _ensure(_runner_deployment(outputs, image), DEPLOYMENT)
 
 

@@ -79,6 +79,7 @@ async def _serve(config: Config, receiver: Receiver) -> None:
 
     await _seed(config, EMAIL_BLOCK, RECIPIENTS_VARIABLE, RECIPIENTS_ENV)
     await _seed_api_key(API_KEY_BLOCK, API_KEY_ENV)
+    await _newsletter_limit()
     deployment = await newsletter_flow.ato_deployment(
         name=settings.DEPLOYMENT_NAME, triggers=[trigger()], concurrency_limit=1
     )
@@ -183,6 +184,16 @@ async def _seed(config: Config, block: str, variable: str, recipients_env: str) 
         await Variable.aset(variable, split_addresses(wanted), overwrite=True)
     elif await Variable.aget(variable, default=[]) == []:
         await Variable.aset(variable, list(settings.RECIPIENTS))
+
+
+async def _newsletter_limit() -> None:
+    """The limit the flow takes around each newsletter, as deploy makes it in the cloud."""
+    from prefect.client.orchestration import get_client
+
+    from ..pipeline.flow import NEWSLETTER_LIMIT
+
+    async with get_client() as client:
+        await client.upsert_global_concurrency_limit_by_name(NEWSLETTER_LIMIT, limit=1)
 
 
 async def _seed_api_key(block: str, key_env: str) -> None:

@@ -4,7 +4,8 @@ Exactly once per document and recipient: `deliver` persists its result under a c
 the document's identity (its content, not its mRID: identity.py) and the recipient, so a duplicate
 push, the pull of a forecast already pushed, or a retry after a partial failure finds the
 recipients already served and mails only the others. Runs of a deployment are serial (concurrency
-limit 1), so two pushes of one document cannot race.
+limit 1), and one newsletter at a time across both deployments (NEWSLETTER_LIMIT), so two
+runs of one document cannot race.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State
+from prefect.concurrency.sync import concurrency
 from prefect.futures import wait
 from prefect.states import Completed
 
@@ -26,6 +28,10 @@ from .errors import BadInput
 from .newsletter import Letter, render
 
 GENERATION_TYPES = ("A69", "A71", "A75")  # their newsletters give shares of installed capacity
+# One document at a time across the push and the pull deployment, so that two runs of one
+# forecast cannot both find it unmailed. Deploy and the local stack create this limit; where it
+# does not exist (a run by hand on a temporary server) Prefect warns and runs unlimited.
+NEWSLETTER_LIMIT = f"{settings.PROJECT_SLUG}-newsletters"
 
 
 class DeliveryFailed(RuntimeError):
@@ -203,6 +209,13 @@ def newsletter(data: bytes) -> State[Any] | list[str]:
         message = "nobody mailed: the document holds none of the project's bidding zones"
         logger.info(message)
         return Completed(message=message)
+    with concurrency(NEWSLETTER_LIMIT, occupy=1):
+        return mail(document)
+
+
+def mail(document: documents.Document) -> list[str]:
+    """The newsletter of a document with data in the chosen zones, to each recipient once."""
+    logger = get_run_logger()
     subject_key, content_key = identity.subject(document), identity.content(document)
     revised = first_content(subject_key, content_key) != content_key
     result = summarise(document, capacities(document), revised)

@@ -162,7 +162,7 @@ def chart_png(area: AreaSummary, title: str) -> bytes:
                 ncols=min(3, len(labels)),
                 frameon=False,
                 loc="upper center",
-                bbox_to_anchor=(0.5, -0.18),
+                bbox_to_anchor=(0.5, -0.3),  # below the slanted times
             )
         figure.autofmt_xdate()
         buffer = io.BytesIO()
