@@ -1,8 +1,9 @@
-"""The event contract: the same objects in Prefect Cloud and in the local stack.
+"""What starts a run: the same objects in Prefect Cloud and in the local stack.
 
 A push becomes the event `entsoe.document.pushed` about this project's resource id; the
 deployment's trigger turns that event into a flow run and its payload into the flow's parameters.
 The Cloud webhook and the local receiver render the event from one template, `webhook.json`.
+In pull mode a second deployment of the flow runs on a daily schedule instead.
 """
 
 from __future__ import annotations
@@ -17,9 +18,14 @@ from . import settings
 
 if TYPE_CHECKING:  # Prefect is imported where a trigger is made: the receiver does without it.
     from prefect.events import DeploymentEventTrigger
+    from prefect.schedules import Schedule
 
 EVENT_NAME = "entsoe.document.pushed"
 CONNECTION_CHECKED = "entsoe.connection.checked"  # an empty POST: starts no run
+
+PULL_DEPLOYMENT = f"{settings.FLOW_NAME}/{settings.PULL_DEPLOYMENT_NAME}"
+# The pull deployment's runs ask for the coming delivery day (the flow's `pull_day`).
+PULL_PARAMETERS = {"pull_day": "next"}
 
 
 def webhook_template() -> str:
@@ -63,3 +69,10 @@ def trigger() -> DeploymentEventTrigger:
             "body": "{{ event.payload.body | default('') }}",
         },
     )
+
+
+def pull_schedule() -> Schedule:
+    """Pull mode's daily run, at the answers' time in their time zone."""
+    from prefect.schedules import Cron
+
+    return Cron(settings.PULL_CRON, timezone=settings.PULL_TIMEZONE)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from .. import settings
+from ..events import PULL_DEPLOYMENT, PULL_PARAMETERS, pull_schedule
 from ..pipeline.flow import NEWSLETTER_LIMIT, newsletter_flow
 from .blocks import RESULT_STORAGE, RESULT_STORAGE_ENV
 from .job_variables import ecs_job_variables
@@ -20,9 +21,6 @@ if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
 
 DEPLOYMENT = f"{settings.FLOW_NAME}/{settings.DEPLOYMENT_NAME}"
-PULL_DEPLOYMENT = f"{settings.FLOW_NAME}/{settings.PULL_DEPLOYMENT_NAME}"
-# The pull deployment's runs ask for the coming delivery day (the flow's `pull_day`).
-PULL_PARAMETERS = {"pull_day": "next"}
 
 
 def deployment_job_variables(outputs: Mapping[str, Any], image: str) -> dict[str, Any]:
@@ -35,7 +33,6 @@ def deployment_job_variables(outputs: Mapping[str, Any], image: str) -> dict[str
 def _runner_deployment(
     outputs: Mapping[str, Any], image: str, pull: bool = False
 ) -> RunnerDeployment:
-    from prefect.schedules import Cron
     from prefect.types.entrypoint import EntrypointType
 
     # A module path, not a file path: the image installs the package. No triggers here: the
@@ -47,7 +44,7 @@ def _runner_deployment(
         concurrency_limit=1,
         entrypoint_type=EntrypointType.MODULE_PATH,
         parameters=PULL_PARAMETERS if pull else {},
-        schedules=[Cron(settings.PULL_CRON, timezone=settings.PULL_TIMEZONE)] if pull else [],
+        schedules=[pull_schedule()] if pull else [],
     )
     return cast("RunnerDeployment", deployment)  # called from sync code: not a coroutine
 

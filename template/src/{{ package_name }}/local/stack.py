@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .. import settings
-from ..events import trigger
+from ..events import PULL_DEPLOYMENT, PULL_PARAMETERS, pull_schedule, trigger
 from ..pipeline.delivery import EMAIL_BLOCK, RECIPIENTS_ENV, RECIPIENTS_VARIABLE, split_addresses
 from ..pipeline.rest_api import API_KEY_BLOCK, API_KEY_ENV
 from ..replay import not_taken, receipts_taken
@@ -101,20 +101,19 @@ async def _pull_deployment(flow: Any) -> list[Any]:
     (and one left over from an earlier answer is deleted)."""
     from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
-    from prefect.schedules import Cron
 
     if settings.PULL_SCHEDULE:
         deployment = await flow.ato_deployment(
             name=settings.PULL_DEPLOYMENT_NAME,
-            parameters={"pull_day": "next"},
-            schedules=[Cron(settings.PULL_CRON, timezone=settings.PULL_TIMEZONE)],
+            parameters=PULL_PARAMETERS,
+            schedules=[pull_schedule()],
             concurrency_limit=1,
         )
         return [await deployment.aapply()]
     async with get_client() as client:
         with contextlib.suppress(ObjectNotFound):
-            name = f"{settings.FLOW_NAME}/{settings.PULL_DEPLOYMENT_NAME}"
-            await client.delete_deployment((await client.read_deployment_by_name(name)).id)
+            pull = await client.read_deployment_by_name(PULL_DEPLOYMENT)
+            await client.delete_deployment(pull.id)
     return []
 
 
