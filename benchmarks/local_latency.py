@@ -101,7 +101,11 @@ def main(project: Path) -> int:
 def run_phases(api: str, posted: list[datetime], mailed: list[datetime]) -> dict[str, float]:
     """Median time of each phase of the warm pushes, from the flow runs' own timestamps."""
     body = {"sort": "EXPECTED_START_TIME_ASC", "limit": 200}
-    runs = httpx.post(f"{api}/flow_runs/filter", json=body, timeout=30).json()[1:]
+    for _ in range(300):  # a run mails before it is marked ended: wait for the last one's end
+        runs = httpx.post(f"{api}/flow_runs/filter", json=body, timeout=30).json()[1:]
+        if all(run["end_time"] for run in runs):
+            break
+        time.sleep(0.1)
     spans: dict[str, list[float]] = {
         "POST -> flow run created (receiver, event, trigger, automation)": [],
         "created -> started (pick-up by the served deployment)": [],

@@ -21,7 +21,9 @@ from urllib.parse import parse_qsl, urlsplit
 import pandas as pd
 
 KEY = "test-key"
-ZONE_PARAMETERS = ("in_Domain", "outBiddingZone_Domain", "biddingZone_Domain", "out_Domain")
+# Where entsoe-py's queries name the zone: the load forecast in outBiddingZone_Domain, the others
+# (prices beside an out_Domain) in in_Domain.
+ZONE_PARAMETERS = ("in_Domain", "outBiddingZone_Domain")
 
 
 class RestApi(ThreadingHTTPServer):

@@ -51,7 +51,7 @@ def _runner_deployment(
 
 def ensure_deployment(outputs: Mapping[str, Any], image: str) -> str:
     """The push deployment, which the automation runs, and the newsletter limit that its runs
-    and the pull deployment's share (made once, kept as it is)."""
+    and the pull deployment's share (set to 1 on every deploy)."""
     from prefect.client.orchestration import get_client
 
     with get_client(sync_client=True) as client:

@@ -44,7 +44,7 @@ def run() -> int:
             settings.DOCUMENT_TYPES[0],
             area=settings.BIDDING_ZONES[0],
             start=_tomorrow(),
-            seed=int(time.time()),  # a new document each time: a repeat would not be mailed again
+            seed=int(time.time()),  # new values each time: the same values are never mailed twice
         )
         response = httpx.post(
             f"http://127.0.0.1:{config.receiver_port}/entsoe",

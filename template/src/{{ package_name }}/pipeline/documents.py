@@ -54,7 +54,7 @@ class DocumentType:
 
     code: str
     name: str
-    topic: str  # what the subject says after the process: "day-ahead wind and solar forecast"
+    topic: str  # what the subject says after the process: "wind and solar forecast"
     value_element: str = "quantity"
     unit_elements: tuple[str, ...] = ("quantity_Measure_Unit.name",)  # joined with "/"
     main_auction_only: bool = False  # keep classificationSequence position 1 (or none)

@@ -132,14 +132,16 @@ def capacities(document: documents.Document) -> dict[str, summary.Capacity] | No
     """Per zone of a generation document: its installed capacity, or why it is unavailable."""
     if document.type not in GENERATION_TYPES:
         return None
-    zones = list(dict.fromkeys(str(zone) for zone in document.frame["area"]))
+    frame = document.frame
+    zones = list(dict.fromkeys(str(zone) for zone in frame["area"]))
     try:
         rest_api.api_key()
     except rest_api.Unavailable as missing:
         return dict.fromkeys(zones, str(missing))
     found: dict[str, summary.Capacity] = {}
     for zone in zones:
-        year = int(documents.local_time(document.frame, zone).iloc[0].year)
+        # The year the zone's first interval falls in, in the zone's own time.
+        year = int(documents.local_time(frame[frame["area"] == zone], zone).min().year)
         try:
             found[zone] = installed_capacity(zone, year)
         except rest_api.Unavailable as unavailable:  # the task's log says why, never the URL
