@@ -63,7 +63,10 @@ def tool_env() -> dict[str, str]:
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     # pytest-copier is installed for the template's tests, not the rendered project's.
     env["PYTEST_ADDOPTS"] = "-p no:copier"
-    env.setdefault("MYPY_CACHE_DIR", str(TEMPLATE_ROOT / "build" / "mypy-cache"))
+    # One mypy cache per pytest-xdist worker: warm across the variants a worker checks one after
+    # another, never written by two checks at once (a shared one reported another variant's modules).
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    env.setdefault("MYPY_CACHE_DIR", str(TEMPLATE_ROOT / "build" / "mypy-cache" / worker))
     if SAMPLES.is_dir():
         env.setdefault("ENTSOE_SAMPLES_DIR", str(SAMPLES))
     return env
