@@ -64,7 +64,7 @@ def tool_env() -> dict[str, str]:
     # pytest-copier is installed for the template's tests, not the rendered project's.
     env["PYTEST_ADDOPTS"] = "-p no:copier"
     # One mypy cache per pytest-xdist worker: warm across the variants a worker checks one after
-    # another, never written by two checks at once (a shared one reported another variant's modules).
+    # another, never written by two checks at once (a shared one mixed up variants' modules).
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     env.setdefault("MYPY_CACHE_DIR", str(TEMPLATE_ROOT / "build" / "mypy-cache" / worker))
     if SAMPLES.is_dir():

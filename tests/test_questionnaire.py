@@ -33,6 +33,12 @@ BAD_ANSWERS: list[tuple[str, Any, dict[str, Any], str]] = [
     ("ecs_memory", 4096, {"ecs_cpu": 256}, "valid memory values: 512, 1024, 2048"),
     ("github_aws_auth", "password", {}, "Invalid choice"),
     ("push_endpoint", "ses", {}, "Invalid choice"),
+    (
+        "push_endpoint",
+        "aws",
+        {"aws_region": "eu-central-2"},
+        "Lambda Function URLs do not exist in eu-central-2: answer prefect_webhook",
+    ),
     ("pulumi_backend", "local", {}, "Invalid choice"),
     ("pulumi_state_bucket", "Bad_Bucket", {"pulumi_backend": "s3"}, "not a valid S3 bucket"),
     ("pulumi_organization", "my org", {}, "The Pulumi organization may hold only"),
@@ -142,6 +148,27 @@ def test_region_list_matches_botocore_ecs_regions() -> None:
     validator = QUESTIONS["aws_region"]["validator"]
     offered = set(re.findall(r"'([a-z]{2}-[a-z]+-\d)'", validator))
     assert offered == set(boto3.session.Session().get_available_regions("ecs"))
+
+
+def test_regions_without_function_urls_default_to_the_prefect_webhook(
+    copier_template: Path, tmp_path: Path
+) -> None:
+    without = render(copier_template, tmp_path / "zurich", aws_region="eu-central-2")
+    with_urls = render(copier_template, tmp_path / "frankfurt", aws_region="eu-central-1")
+    endpoint = {
+        project.name: yaml.safe_load((project / ".copier-answers.yml").read_text())["push_endpoint"]
+        for project in (without, with_urls)
+    }
+    assert endpoint == {"zurich": "prefect_webhook", "frankfurt": "aws"}
+    assert not (without / "infra" / "receiver.py").exists()
+
+
+def test_regions_without_function_urls_are_ecs_regions() -> None:
+    listed = set(
+        re.findall(r"'([a-z]{2}-[a-z]+-\d)'", QUESTIONS["function_urls_in_region"]["default"])
+    )
+    assert len(listed) == 11
+    assert listed <= set(boto3.session.Session().get_available_regions("ecs"))
 
 
 def test_bidding_zones_are_entsoe_areas() -> None:

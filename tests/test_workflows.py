@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -122,23 +123,30 @@ def test_deploy_needs_the_ci_of_its_commit(rendered, variant: str) -> None:
     # A job-level `if:` without status functions implies success(): a failed CI skips the deploy.
     assert not re.search(r"\b(always|failure|cancelled)\(\)", jobs["deploy"].get("if", ""))
 
+    # CI runs before the secrets check decides anything: a push without them is still checked.
+    assert not set(as_list(jobs[callers[0]].get("needs", []))), "CI waits for nothing"
+    assert "if" not in jobs[callers[0]]
+
     ci = load(project / ".github" / "workflows" / "ci.yml")
-    assert {"pull_request", "push", "workflow_call"} <= set(triggers(ci))
+    assert set(triggers(ci)) == {"pull_request", "workflow_call"}
 
 
 def evaluate(expression: str, github: dict[str, str]) -> str:
     return re.sub(r"\$\{\{\s*github\.(\w+)\s*\}\}", lambda m: github[m[1]], expression)
 
 
-def test_called_ci_and_push_ci_do_not_cancel_each_other(rendered) -> None:
-    """A push to main starts CI twice, itself and called by deploy: two concurrency groups."""
-    ci = load(rendered("defaults") / ".github" / "workflows" / "ci.yml")
+def test_a_push_to_main_runs_ci_once(rendered) -> None:
+    """Deploy calls CI on every push to main; CI itself runs only for pull requests."""
+    workflows = rendered("defaults") / ".github" / "workflows"
+    on_push = [p.name for p in workflows.glob("*.yml") if "push" in triggers(load(p))]
+    assert on_push == ["deploy.yml"]
+    assert triggers(load(workflows / "deploy.yml"))["push"] == {"branches": ["main"]}
+    ci = load(workflows / "ci.yml")
+    # Called, CI sees the caller's `github` context: its group is not a pull request's.
     group = ci["concurrency"]["group"]
-    # Called, the workflow sees the caller's `github` context.
-    alone = evaluate(group, {"workflow": "ci", "ref": "refs/heads/main"})
     called = evaluate(group, {"workflow": "deploy", "ref": "refs/heads/main"})
-    assert "${{" not in alone + called, f"unexpected expression in {group!r}"
-    assert alone != called
+    pull_request = evaluate(group, {"workflow": "ci", "ref": "refs/pull/7/merge"})
+    assert "${{" not in called + pull_request and called != pull_request
 
 
 # ---------------------------------------------------------------- deploy waits for its secrets
@@ -316,6 +324,54 @@ def test_a_missing_stack_stops_the_deploy_with_one_error(
     (error,) = [line for line in result.stdout.splitlines() if line.startswith("::error")]
     assert full_stack_name(project) in error and "Bootstrap" in error
     assert "up" not in calls.read_text().split(), "pulumi up must not run without the stack"
+
+
+@pytest.mark.parametrize("variant", ["defaults", "v03", "v09"])
+def test_the_region_comes_from_the_stack_config_alone(
+    rendered, variant: str, tmp_path: Path
+) -> None:
+    """A workflow that talks to AWS reads `aws:region` from Pulumi.<stack>.yaml, as Pulumi does."""
+    project = rendered(variant)
+    region = yaml.safe_load(
+        (project / f"Pulumi.{VARIANTS[variant].get('pulumi_stack', 'prod')}.yaml").read_text()
+    )["config"]["aws:region"]
+    checked = 0
+    for path in (project / ".github" / "workflows").glob("*.yml"):
+        assert region not in path.read_text(), f"{path.name} writes the region itself"
+        for job in load(path)["jobs"].values():
+            credentials = [
+                s for s in job.get("steps", []) if "configure-aws-credentials" in s.get("uses", "")
+            ]
+            if not credentials:
+                continue
+            (step,) = [s for s in job["steps"] if s.get("id") == "region"]
+            output = tmp_path / f"{path.stem}-output"
+            subprocess.run(
+                ["bash", "-e", "-c", step["run"]],
+                cwd=project,
+                env={"PATH": os.environ["PATH"], "GITHUB_OUTPUT": str(output)},
+                check=True,
+            )
+            assert output.read_text() == f"aws={region}\n"
+            assert credentials[0]["with"]["aws-region"] == "${{ steps.region.outputs.aws }}"
+            checked += 1
+    assert checked >= 2
+
+
+@pytest.mark.parametrize("variant", ["defaults", "v01"])
+def test_every_pulumi_cli_is_the_version_of_the_locked_sdk(rendered, variant: str) -> None:
+    project = rendered(variant)
+    lock = tomllib.loads((project / "uv.lock").read_text())
+    (sdk,) = [p["version"] for p in lock["package"] if p["name"] == "pulumi"]
+    assert (project / ".pulumi.version").read_text() == f"{sdk}\n"
+    installs = [
+        step
+        for path in (project / ".github" / "workflows").glob("*.yml")
+        for step in steps(load(path))
+        if step.get("uses", "").startswith("pulumi/actions@")
+    ]
+    assert len(installs) >= 2
+    assert all(step["with"] == {"pulumi-version-file": ".pulumi.version"} for step in installs)
 
 
 # ---------------------------------------------------------------- (c) secrets only through env

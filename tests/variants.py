@@ -21,6 +21,8 @@ SINGLE_CHOICES: list[tuple[str, list[Any]]] = [
     ("push_endpoint", ["aws", "prefect_webhook"]),
 ]
 REGIONS = ["eu-west-1", "us-east-2", "eu-north-1", "ap-southeast-2", "eu-central-2"]
+# Regions without Lambda Function URLs take only the Prefect webhook (copier.yml refuses `aws`).
+NO_FUNCTION_URLS = {"eu-central-2"}
 # Pull mode in every other row (v01, a full rendered suite, among them), at these times and zones.
 PULL_TIMES = ["18:30", "06:05", "23:59", "00:00"]
 PULL_ZONES = ["Europe/Brussels", "Europe/Helsinki", "UTC", "Europe/Lisbon"]
@@ -64,7 +66,8 @@ def build_variants(zones: list[str]) -> dict[str, dict[str, Any]]:
             DOCUMENT_TYPES if index % 4 == 0 else DOCUMENT_TYPES[index % 5 : index % 5 + 2]
         )
         answers["bidding_zones"] = zones[(index * 3) % len(zones) :][:3] or zones[:1]
-        answers["aws_region"] = REGIONS[index % len(REGIONS)]
+        regions = [r for r in REGIONS if row["push_endpoint"] != "aws" or r not in NO_FUNCTION_URLS]
+        answers["aws_region"] = regions[index % len(regions)]
         answers["newsletter_recipients"] = [f"desk{n}@example.org" for n in range(1 + index % 3)]
         answers["project_name"] = f"Grid Watch {index}"
         if index % 2 == 1:  # the time and zone are asked (and stored) only with pull mode
