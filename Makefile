@@ -24,8 +24,10 @@ demo: install
 	cd $(DEMO) && PYTHONPATH=src PIPELINE_DATA_DIR=$(CURDIR)/$(DEMO)/.local \
 		$(CURDIR)/$(BIN)/python -m entsoe_newsletter local demo
 
+# Two workers; the heaviest tests are split over them by hand (xdist_group marks). pytest prints
+# the run's duration and its 15 slowest tests.
 test: install
-	$(BIN)/python -m pytest -n 2 tests
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=15 tests
 
 bench: install
 	rm -rf build/bench

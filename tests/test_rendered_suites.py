@@ -10,9 +10,14 @@ import pytest
 
 from conftest import PYTHON, VARIANTS, render, run, tool_env
 
+# The heaviest tests, split by hand over the two workers of `make test` (`--dist loadgroup`):
+# each group holds one full rendered suite and one install from the lock.
+HEAVY_A = pytest.mark.xdist_group("heavy-a")
+HEAVY_B = pytest.mark.xdist_group("heavy-b")
+
 # Every document type with OIDC, and access keys with an S3 state backend, in this run's
 # environment; the defaults and the odd answers below, as a user installs them.
-SUITE_VARIANTS = ["v00", "v01"]
+SUITE_VARIANTS = [pytest.param("v00", marks=HEAVY_A), pytest.param("v01", marks=HEAVY_B)]
 
 
 @pytest.mark.parametrize("variant", SUITE_VARIANTS)
@@ -37,17 +42,21 @@ def test_fast_tests_run_alone_and_start_no_server(rendered) -> None:
     assert " deselected" in result.stdout
 
 
-@pytest.mark.parametrize("variant", ["defaults", "odd"])
+@pytest.mark.parametrize(
+    "variant", [pytest.param("defaults", marks=HEAVY_A), pytest.param("odd", marks=HEAVY_B)]
+)
 def test_the_readme_install_check_and_test_pass_from_the_lock(
     copier_template: Path, tmp_path: Path, variant: str
 ) -> None:
-    """As a user does it: make install (uv sync --locked), then check and test in its .venv."""
+    """As a user does it: make install (uv sync --locked), then check and the fast tests in its
+    .venv. The full suites run above in the template's environment, which test_lock.py proves
+    is this one."""
     answers = {**VARIANTS[variant], "python_version": "3.11"}  # the interpreter here
     project = render(copier_template, tmp_path / "project", **answers)
     run(["make", "install"], cwd=project, timeout=900)
     assert (project / ".venv" / "bin" / "python").is_file()
     run(["make", "check"], cwd=project, timeout=600)
-    result = run(["make", "test"], cwd=project, timeout=1200)
+    result = run(["make", "test-fast"], cwd=project, timeout=1200)
     assert " passed" in result.stdout
     assert " failed" not in result.stdout
 
