@@ -58,7 +58,9 @@ def test_matrix_covers_every_choice() -> None:
         if "choices" not in spec:
             continue
         choices = spec["choices"]
-        expected = {str(v) for v in (choices.values() if isinstance(choices, dict) else choices)}
+        values = choices.values() if isinstance(choices, dict) else choices
+        # A choice with its own validator is a mapping that holds its value.
+        expected = {str(v["value"] if isinstance(v, dict) else v) for v in values}
         default = spec.get("default")
         defaults = {str(v) for v in (default if isinstance(default, list) else [default])}
         missing = expected - taken[name] - defaults

@@ -244,7 +244,7 @@ def test_missing_secrets_end_green_with_a_notice(rendered, variant: str, tmp_pat
             assert {name for name in needed if name in text} == unset, text
             assert "value-of-" not in text
     deploy_md = (project / "docs" / "deploy.md").read_text()
-    assert "## 2. Repository secrets" in deploy_md and "## 3. Bootstrap" in deploy_md
+    assert "## 2. Bootstrap" in deploy_md and "## 3. Repository secrets" in deploy_md
 
 
 def full_stack_name(project: Path) -> str:

@@ -4,7 +4,9 @@ Both hosts use it, the local HTTP receiver and the AWS Lambda behind a Function 
 the body and hands it here with its `Store` (a folder, or an S3 prefix) and its way to forward
 the event; it sends back the answer this returns. The order never changes: the body is kept
 before it is looked at, the event names the kept body and never carries it, and the answer comes
-last.
+last. A push is never lost on the way: a failure to keep it answers 5xx, so that ENTSO-E sends it
+again; any failure once it is kept answers as if all went well (200, or the 400 of a refused one),
+and replay emits what no run took.
 """
 
 from __future__ import annotations
@@ -19,10 +21,18 @@ from .pipeline import push
 from .pipeline.errors import BadInput
 from .pipeline.glance import Glance, glance
 
-# A Lambda Function URL refuses a larger payload (with AWS's own 413) before any code runs, so
-# both hosts refuse at the same size by default. Straight to the Prefect webhook, a push becomes a
-# flow-run parameter, capped at 512 KiB once JSON-escaped: a margin below it.
-MAX_BODY_BYTES = 6_000_000 if settings.PUSH_ENDPOINT == "aws" else 500_000
+# The largest SOAP push a Function URL delivers, refused above it by both hosts alike. Lambda's
+# synchronous invoke takes 6 MB (read as 6,000,000 bytes) for the whole event JSON, and a Function
+# URL base64-encodes an application/soap+xml body (it passes only text/*, JSON, XML and JavaScript
+# as text). Less 100,000 bytes for the headers, requestContext and keys, at 3 bytes per 4 base64
+# characters: (6,000,000 - 100,000) * 3 / 4 = 4,425,000. Somewhat above it AWS answers 413 itself,
+# before any code runs. Straight to the Prefect webhook, a push becomes a flow-run parameter,
+# capped at 512 KiB once JSON-escaped: a margin below it.
+LAMBDA_EVENT_BYTES = 6_000_000
+EVENT_OVERHEAD_BYTES = 100_000
+MAX_BODY_BYTES = (
+    (LAMBDA_EVENT_BYTES - EVENT_OVERHEAD_BYTES) * 3 // 4 if settings.PUSH_ENDPOINT == "aws" else 500_000
+)
 
 
 class Verdict(StrEnum):
@@ -31,7 +41,8 @@ class Verdict(StrEnum):
     REFUSED = "refused"  # malformed, hostile or not ENTSO-E: quarantined
     IGNORED = "ignored"  # a valid document the project did not choose: kept, no run
     ACCEPTED = "accepted"  # kept, the event forwarded
-    DEFERRED = "deferred"  # kept, the forward failed: replay emits it later
+    DEFERRED = "deferred"  # kept, the forward (or anything after keeping) failed: replay emits it
+    NOT_KEPT = "not kept"  # the store failed: 5xx, so that ENTSO-E sends it again
 
 
 @dataclass(frozen=True)
@@ -93,6 +104,14 @@ def unwanted(seen: Glance) -> str | None:
     return None
 
 
+def cause(error: Exception) -> str:
+    """A failure by its kind (a botocore ClientError with its code), never by its message, which
+    may hold a URL: the webhook's is a secret."""
+    response = getattr(error, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    return f"{type(error).__name__} {code}" if code else type(error).__name__
+
+
 def receive(
     body: bytes,
     content_type: str,
@@ -105,22 +124,54 @@ def receive(
         return Outcome(413, push.soap_fault(reason), Verdict.TOO_LARGE, reason=reason)
     if not body.strip():
         return Outcome(200, push.soap_reply(), Verdict.CONNECTION_CHECK)
-    kept = store.keep(body)
+    try:
+        kept = store.keep(body)
+    except Exception as error:
+        # Nothing is kept: a 5xx makes ENTSO-E send it again. The failure is ours (SOAP 1.2's
+        # Receiver fault, which its HTTP binding answers with 500).
+        reason = f"the body was not kept ({cause(error)})"
+        fault = push.soap_fault(reason).replace(b"env:Sender", b"env:Receiver", 1)
+        return Outcome(500, fault, Verdict.NOT_KEPT, reason=reason)
+    try:
+        return _decide(body, content_type, kept, store, forward, max_body_bytes)
+    except Exception as error:
+        # From here on the body is kept, so whatever fails the answer is 200 (ENTSO-E neither
+        # sends it again nor deactivates an interface that fails), and replay emits it later.
+        reason = f"failed after keeping the body ({cause(error)})"
+        return Outcome(200, push.soap_reply(), Verdict.DEFERRED, kept, reason)
+
+
+def _decide(
+    body: bytes,
+    content_type: str,
+    kept: Kept,
+    store: Store,
+    forward: Callable[[Received], None],
+    max_body_bytes: int,
+) -> Outcome:
     try:
         pushed = push.extract(body, max_body_bytes=max_body_bytes)
         seen = glance(pushed.document)
     except BadInput as error:
-        store.quarantine(kept, str(error))
-        return Outcome(400, push.soap_fault(str(error)), Verdict.REFUSED, kept, str(error))
+        reason = _mark(store.quarantine, kept, str(error))
+        return Outcome(400, push.soap_fault(str(error)), Verdict.REFUSED, kept, reason)
     reply = push.soap_reply(correlation_id=pushed.message_id)
     why = unwanted(seen)
     if why is not None:
-        store.ignore(kept, why)
-        return Outcome(200, reply, Verdict.IGNORED, kept, why)
+        return Outcome(200, reply, Verdict.IGNORED, kept, _mark(store.ignore, kept, why))
     try:
         forward(Received(kept.reference, kept.receipt, content_type, len(body)))
-    except ForwardFailed as error:
-        # The body is kept: answering 200 keeps ENTSO-E from retrying (and from deactivating an
-        # interface that fails), and replay emits the event later.
-        return Outcome(200, reply, Verdict.DEFERRED, kept, str(error))
+    except Exception as error:
+        reason = str(error) if isinstance(error, ForwardFailed) else f"not forwarded ({cause(error)})"
+        return Outcome(200, reply, Verdict.DEFERRED, kept, reason)
     return Outcome(200, reply, Verdict.ACCEPTED, kept)
+
+
+def _mark(mark: Callable[[Kept, str], None], kept: Kept, reason: str) -> str:
+    """Mark a kept body refused or ignored; a marker that fails changes no answer (the body is
+    kept either way), it is only said: replay will offer that body again."""
+    try:
+        mark(kept, reason)
+    except Exception as error:
+        return f"{reason}; not marked ({cause(error)})"
+    return reason

@@ -112,6 +112,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._log("warning", f"kept {name} for replay: {outcome.reason}")
         elif outcome.verdict is Verdict.ACCEPTED:
             self._log("info", f"took {name}: event sent to Prefect")
+        elif outcome.verdict is Verdict.NOT_KEPT:
+            self._log("error", f"not kept (500), ENTSO-E will send it again: {outcome.reason}")
         return self._soap(HTTPStatus(outcome.status), outcome.answer)
 
     def _forward(self, received: Received) -> None:
