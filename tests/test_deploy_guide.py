@@ -12,6 +12,7 @@ and talks to nothing). Placeholders (`<admin profile>`, `...`) get values, as a 
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -45,6 +46,7 @@ TYPED = {  # what a reader types for `NAME=...`
     "PREFECT_API_URL": "https://api.prefect.cloud/api/accounts/"
     "0b6f1c9e-5a4d-4c4e-9a51-3f1e2d3c4b5a/workspaces/7d2e8f3a-1b4c-4d5e-8f6a-9b0c1d2e3f4a",
 }
+NETWORK = re.compile(r"SSL|CERT|PROXY|_INDEX", re.I)
 SECRET_OUTPUTS = {"receiver_url", "push_pool_secret_access_key"}
 
 # The Pulumi CLI as far as the guide uses it; it refuses what the real one would refuse.
@@ -74,7 +76,8 @@ match args:
         need("login", "not logged in: run pulumi login")
         if name != os.environ["REHEARSAL_STACK"]:
             fail(f"the workflows select {os.environ['REHEARSAL_STACK']}, not {name}")
-        if os.environ.get("REHEARSAL_PASSPHRASE") and not os.environ.get("PULUMI_CONFIG_PASSPHRASE"):
+        passphrase = os.environ.get("PULUMI_CONFIG_PASSPHRASE")
+        if os.environ.get("REHEARSAL_PASSPHRASE") and not passphrase:
             fail("passphrase must be set with PULUMI_CONFIG_PASSPHRASE")
         config = Path(os.environ["REHEARSAL_STACK_CONFIG"])
         config.write_text("secretsprovider: rehearsal\n" + config.read_text())
@@ -94,7 +97,8 @@ match args:
         show = "--show-secrets" in rest
         names = [a for a in rest if not a.startswith("--")]
         if not names and "--json" in rest:
-            print(json.dumps({k: v if show or k not in SECRETS else "[secret]" for k, v in outputs.items()}))
+            shown = {k: v if show or k not in SECRETS else "[secret]" for k, v in outputs.items()}
+            print(json.dumps(shown))
         elif len(names) == 1 and names[0] in outputs:
             value = outputs[names[0]]
             print(value if show or names[0] not in SECRETS else "[secret]")
@@ -114,7 +118,7 @@ case "$*" in
   *astral.sh/uv/*)
     echo 'mkdir -p "$HOME/.local/bin" && ln -sf "$REHEARSAL_UV" "$HOME/.local/bin/uv"' ;;
   *get.pulumi.com*)
-    echo '[ "$1 $2" = "--version $REHEARSAL_PULUMI_VERSION" ] || { echo "installer asked for $*" >&2; exit 1; }'
+    echo '[ "$1 $2" = "--version $REHEARSAL_PULUMI_VERSION" ] || { echo "got $*" >&2; exit 1; }'
     echo 'mkdir -p "$HOME/.pulumi/bin" && cp "$REHEARSAL_PULUMI" "$HOME/.pulumi/bin/pulumi"' ;;
   *--data-binary*)
     file=$(echo "$*" | sed -n 's/.*--data-binary @\([^ ]*\).*/\1/p')
@@ -216,6 +220,8 @@ def test_deploy_md_runs_as_written(copier_template: Path, tmp_path: Path, varian
     )
 
     env = {
+        # The machine's network settings (its CA bundle, a proxy, a package index), as a laptop has.
+        **{k: v for k, v in os.environ.items() if NETWORK.search(k)},
         "HOME": str(home),
         # curl, gh and aws stand in; git, make, sed and the system's Python are the machine's.
         "PATH": f"{standins}:{Path(sys.executable).resolve().parent}:/usr/local/bin:/usr/bin:/bin",
