@@ -41,11 +41,54 @@ CHECKS = {
 }
 
 
-@pytest.mark.parametrize("check", CHECKS)
-@pytest.mark.parametrize("variant", VARIANTS)
+# The Pulumi program and the job variables depend on these answers only: it runs once per
+# combination of the first three, and on enough variants to take every value of the others.
+INFRA_COMBINED = ("push_endpoint", "github_aws_auth", "pulumi_backend")
+INFRA_EACH = ("python_version", "aws_region", "ecs_cpu")
+
+
+def infra_answers(variant: str) -> dict[str, str]:
+    answers = {n: QUESTIONS[n]["default"] for n in INFRA_COMBINED + INFRA_EACH}
+    answers["push_endpoint"] = "aws"  # the default, for the defaults' region
+    return {n: str(v) for n, v in (answers | VARIANTS[variant]).items() if n in answers}
+
+
+def infra_cases() -> list[str]:
+    cases: list[str] = []
+    seen: set[tuple[str, ...]] = set()
+    for variant in VARIANTS:
+        answers = infra_answers(variant)
+        keys = {tuple(answers[n] for n in INFRA_COMBINED)} | {(n, answers[n]) for n in INFRA_EACH}
+        if not keys <= seen:
+            cases.append(variant)
+            seen |= keys
+    return cases
+
+
+INFRA_CASES = infra_cases()
+RUNS = [
+    (variant, check)
+    for variant in VARIANTS
+    for check in CHECKS
+    if check != "pulumi-rules" or variant in INFRA_CASES
+]
+
+
+@pytest.mark.parametrize(("variant", "check"), RUNS)
 def test_variant_is_clean(rendered, variant: str, check: str) -> None:
     project = rendered(variant)
     run(CHECKS[check](project), cwd=project)
+
+
+def test_the_pulumi_rules_run_on_every_value_of_the_answers_they_depend_on() -> None:
+    def covered(variants: list[str]) -> set[tuple[str, ...]]:
+        answers = [infra_answers(v) for v in variants]
+        return {tuple(a[n] for n in INFRA_COMBINED) for a in answers} | {
+            (n, a[n]) for a in answers for n in INFRA_EACH
+        }
+
+    assert covered(INFRA_CASES) == covered(list(VARIANTS))
+    assert len(INFRA_CASES) < len(VARIANTS)
 
 
 def test_matrix_covers_every_choice() -> None:
