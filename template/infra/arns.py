@@ -96,6 +96,11 @@ class ProjectArns:
         return [self._regional("ec2", f"{kind}/*") for kind in NETWORK_TYPES]
 
     @property
+    def ec2(self) -> str:
+        """Every EC2 resource of the region and account: only ever with the project tag."""
+        return self._regional("ec2", "*/*")
+
+    @property
     def task_roles(self) -> list[str]:
         return [
             self._iam(f"role/{self.prefix}-execution-*"),

@@ -69,6 +69,7 @@ SHARE_OUTSIDE_ACTIONS = (
     "secretsmanager:PutResourcePolicy",
     "secretsmanager:ReplicateSecretToRegions",
 )
+RECEIVER_SHARE_OUTSIDE_ACTIONS = ("ssm:PutResourcePolicy",)
 # The network types that a new resource of this project may be, and how it is made.
 NETWORK_CREATE_ACTIONS = (
     "ec2:CreateInternetGateway",
@@ -77,6 +78,8 @@ NETWORK_CREATE_ACTIONS = (
     "ec2:CreateSubnet",
     "ec2:CreateVpc",
 )
+# The values of ec2:CreateAction are API names without the service prefix ("CreateVpc").
+NETWORK_CREATE_API_NAMES = tuple(a.removeprefix("ec2:") for a in NETWORK_CREATE_ACTIONS)
 # Read-only on what guards the project: the deploy role, its policies and the boundary.
 READ_GUARDS_ACTIONS = (
     "iam:GetPolicy",
@@ -95,18 +98,23 @@ CHANGE_POLICY_ACTIONS = (
 )
 
 
+PULUMI_STATE_OBJECT_ACTIONS = ("s3:DeleteObject", "s3:GetObject", "s3:PutObject")
+
+
+def pulumi_state_arns(state_bucket: str) -> list[str]:
+    """The state bucket, and the objects Pulumi keeps in it."""
+    return [f"arn:aws:s3:::{state_bucket}", f"arn:aws:s3:::{state_bucket}/.pulumi/*"]
+
+
 def pulumi_state_statements(state_bucket: str) -> list[dict[str, object]]:
     """The Pulumi state in its S3 bucket: granted to the deploy role and allowed by the boundary."""
+    bucket, objects = pulumi_state_arns(state_bucket)
     return [
-        {
-            "Sid": "ListPulumiState",
-            "Action": "s3:ListBucket",
-            "Resource": f"arn:aws:s3:::{state_bucket}",
-        },
+        {"Sid": "ListPulumiState", "Action": "s3:ListBucket", "Resource": bucket},
         {
             "Sid": "ReadWritePulumiState",
-            "Action": ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
-            "Resource": f"arn:aws:s3:::{state_bucket}/.pulumi/*",
+            "Action": list(PULUMI_STATE_OBJECT_ACTIONS),
+            "Resource": objects,
         },
     ]
 
@@ -114,9 +122,9 @@ def pulumi_state_statements(state_bucket: str) -> list[dict[str, object]]:
 def boundary_document(
     arns: ProjectArns, task_family: str, state_bucket: str | None, receiver: bool = False
 ) -> str:
-    """The boundary as JSON. IAM caps a managed policy at 6,144 characters, so the statements
-    that share a condition are one statement: an action only ever matches its own service's
-    ARNs, so `ecr:*` next to a log group's ARN reaches nothing more."""
+    """The boundary as JSON. IAM caps a managed policy at 6,144 characters (whitespace not
+    counted), so the statements that share a condition are one statement: an action only ever
+    matches its own service's ARNs, so `ecr:*` next to a log group's ARN reaches nothing more."""
 
     def allow(
         sid: str, action: str | list[str], resource: str | list[str], **condition: object
@@ -141,6 +149,7 @@ def boundary_document(
     ]
     # A bucket's pattern ends in `*`, which also matches its objects (`<bucket>/<key>`).
     buckets = [arns.results_bucket[0]]
+    shared = list(SHARE_OUTSIDE_ACTIONS)
     if receiver:
         unscoped += RECEIVER_UNSCOPED_ACTIONS
         services += ["lambda:*", "ssm:*"]
@@ -151,21 +160,24 @@ def boundary_document(
             arns.forward_url_parameter,
         ]
         buckets.append(arns.inbox_bucket[0])
+        shared += RECEIVER_SHARE_OUTSIDE_ACTIONS
     statements: list[dict[str, object]] = [
         allow("Unscoped", sorted(unscoped), "*"),
         allow("Project", services, resources),
         # Bucket names are global: the bucket must also be in this account.
         allow("Buckets", "s3:*", buckets, StringEquals={"s3:ResourceAccount": arns.account_id}),
-        allow("Network", "ec2:*", arns.network, StringEquals=project_tag),
+        # EC2 has no names: the project tag is the scope, so one pattern per statement
+        # (`arns.ec2`), not the five network types. Bounded principals can tag only what the
+        # five create calls make (TagNewNetwork), and those make only network resources: no
+        # other type carries the tag unless an administrator puts it there.
+        allow("Network", "ec2:*", arns.ec2, StringEquals=project_tag),
         # New network resources, tagged as they are made: a tag alone never makes one ours.
-        allow(
-            "NewNetwork", list(NETWORK_CREATE_ACTIONS), arns.network, StringEquals=new_project_tag
-        ),
+        allow("NewNetwork", list(NETWORK_CREATE_ACTIONS), arns.ec2, StringEquals=new_project_tag),
         allow(
             "TagNewNetwork",
             "ec2:CreateTags",
-            arns.network,
-            StringEquals={**new_project_tag, "ec2:CreateAction": list(NETWORK_CREATE_ACTIONS)},
+            arns.ec2,
+            StringEquals={**new_project_tag, "ec2:CreateAction": list(NETWORK_CREATE_API_NAMES)},
         ),
         allow(
             "ReadGuards",
@@ -176,7 +188,9 @@ def boundary_document(
         allow("ReadGithubOidc", "iam:GetOpenIDConnectProvider", arns.github_oidc_provider),
     ]
     if state_bucket:
-        statements += [{"Effect": "Allow", **s} for s in pulumi_state_statements(state_bucket)]
+        # One statement: s3:ListBucket matches only the bucket's ARN, the others only objects'.
+        state_actions = ["s3:ListBucket", *PULUMI_STATE_OBJECT_ACTIONS]
+        statements.append(allow("PulumiState", state_actions, pulumi_state_arns(state_bucket)))
     statements += [
         {
             "Sid": "NewAndChangedPrincipalsKeepThisBoundary",
@@ -194,7 +208,7 @@ def boundary_document(
         {
             "Sid": "NothingIsSharedOutside",
             "Effect": "Deny",
-            "Action": list(SHARE_OUTSIDE_ACTIONS),
+            "Action": shared,
             "Resource": "*",
         },
         {
@@ -204,6 +218,22 @@ def boundary_document(
             "Resource": arns.boundary,
         },
     ]
+    if receiver:
+        # pulumi up adds the public URL's two permissions, for Principal `*`; any other principal
+        # (an account, a service) would share the function outside. AWS offers no key for the
+        # granted action, so a `*` grant stays possible: it reaches no data, as the function
+        # keeps none (pushes are in S3, which no bounded principal can share). The URL configs
+        # need no deny: the auth type only chooses public or IAM-checked, and who else may
+        # call is this resource policy.
+        statements.append(
+            {
+                "Sid": "NoFunctionIsSharedWithOthers",
+                "Effect": "Deny",
+                "Action": "lambda:AddPermission",
+                "Resource": "*",
+                "Condition": {"StringNotEquals": {"lambda:Principal": "*"}},
+            }
+        )
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 

@@ -98,6 +98,29 @@ BOUNDARY_CONDITIONED_ACTIONS = frozenset(
 LIFT_BOUNDARY_ACTIONS = frozenset(
     {"iam:DeleteRolePermissionsBoundary", "iam:DeleteUserPermissionsBoundary"}
 )
+# Actions that open a resource to another account (a resource policy, an ACL, a copy kept
+# elsewhere). A boundary that allows one must deny it: a boundary limits principals, not what a
+# resource policy grants to others. Function URL configs are not here: their auth type chooses
+# public or IAM-checked, and who else may call is the function's policy (lambda:AddPermission).
+SHARING_ACTIONS = frozenset(
+    {
+        "ecr:SetRepositoryPolicy",
+        "lambda:AddPermission",
+        "logs:CreateExportTask",
+        "logs:PutSubscriptionFilter",
+        "s3:PutBucketAcl",
+        "s3:PutBucketPolicy",
+        "s3:PutObjectAcl",
+        "s3:PutReplicationConfiguration",
+        "secretsmanager:PutResourcePolicy",
+        "secretsmanager:ReplicateSecretToRegions",
+        "ssm:PutResourcePolicy",
+    }
+)
+# The one condition a deny of them may keep: a public Function URL needs AddPermission for `*`.
+SHARING_DENY_CONDITIONS = {
+    "lambda:AddPermission": {"StringNotEquals": {"lambda:Principal": "*"}},
+}
 # Never granted on the boundary itself, and denied there by the boundary.
 CHANGE_POLICY_ACTIONS = frozenset(
     {
@@ -296,6 +319,30 @@ def boundary_keeps_itself(resource: Registered) -> list[str]:
     return found
 
 
+def boundary_shares_nothing_outside(resource: Registered) -> list[str]:
+    """Every sharing action the boundary allows, it denies on `*` (with no condition but the one
+    the public Function URL needs)."""
+    allowed = [a for s in allow_statements(resource) for a in as_list(s["Action"])]
+    denies = [
+        s
+        for s in statements(resource)
+        if s.get("Effect") == "Deny" and "*" in as_list(s.get("Resource", []))
+    ]
+
+    def denied(action: str) -> bool:
+        return any(
+            any(fnmatch.fnmatchcase(action, a) for a in as_list(s["Action"]))
+            and s.get("Condition") in (None, SHARING_DENY_CONDITIONS.get(action))
+            for s in denies
+        )
+
+    return [
+        f"{resource.name}: {action} is allowed and not denied: it would share outside"
+        for action in sorted(SHARING_ACTIONS)
+        if any(fnmatch.fnmatchcase(action, a) for a in allowed) and not denied(action)
+    ]
+
+
 RULES: tuple[Callable[[Registered], list[str]], ...] = (
     no_wildcard_actions,
     star_resource_only_for_unscoped_actions,
@@ -313,6 +360,7 @@ BOUNDARY_RULES: tuple[Callable[[Registered], list[str]], ...] = (
     taggable_resources_are_tagged,
     policies_fit_size_limits,
     boundary_keeps_itself,
+    boundary_shares_nothing_outside,
 )
 
 
