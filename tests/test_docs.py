@@ -47,3 +47,37 @@ def test_template_docs_link_to_files_that_exist() -> None:
         for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text()):
             if "://" not in target:
                 assert (page.parent / target).exists(), f"{page.name} -> {target}"
+
+
+def test_readme_gives_the_line_that_installs_uv(rendered) -> None:
+    """`make install` needs uv: the README installs the version the image and CI use."""
+    project = rendered("defaults")
+    readme = (project / "README.md").read_text()
+    version = re.search(r"ghcr\.io/astral-sh/uv:(\S+) AS uv", (project / "Dockerfile").read_text())
+    assert version
+    installer = f"curl -LsSf https://astral.sh/uv/{version.group(1)}/install.sh | sh"
+    assert installer in (project / "docs" / "deploy.md").read_text()
+    assert installer in readme
+    assert "pipx install uv" in readme and "brew install uv" in readme
+
+
+@pytest.mark.parametrize("variant", ["defaults", "v01"])  # pull mode off, on
+def test_the_api_key_is_optional_only_for_pushes(rendered, variant: str) -> None:
+    project = rendered(variant)
+    pull = VARIANTS[variant].get("pull_schedule", False)
+    for page in [project / "README.md", *sorted((project / "docs").rglob("*.md"))]:
+        for line in page.read_text().splitlines():
+            if "ENTSOE_API_KEY" in line and "optional" in line:
+                assert not pull, f"{page.name}: {line}"
+                assert "pull mode" in line, f"{page.name}: {line}"
+
+
+def test_readme_explains_the_markers_and_the_skips(rendered) -> None:
+    project = rendered("defaults")
+    readme = (project / "README.md").read_text()
+    pyproject = (project / "pyproject.toml").read_text()
+    markers = re.findall(r'^\s*"(\w+): ', pyproject, flags=re.MULTILINE)
+    assert set(markers) == {"slow", "browser"}
+    assert all(f"`{marker}`" in readme for marker in markers)
+    assert "not checked: newsletters in a browser" in readme and "`CI`" in readme
+    assert "ENTSOE_SAMPLES_DIR" in readme

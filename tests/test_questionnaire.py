@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
+import runpy
 import subprocess
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import boto3
 import pytest
 import yaml
-from entsoe.mappings import Area
+from entsoe.mappings import lookup_area
 
 from conftest import BIN, COPIER_YML, QUESTIONS, render
 
@@ -54,9 +56,21 @@ BAD_ANSWERS: list[tuple[str, Any, dict[str, Any], str]] = [
     ("pull_timezone", "europe/brussels", {"pull_schedule": True}, "(got 'europe/brussels')"),
     ("pull_timezone", "Europe/Brussels ", {"pull_schedule": True}, "Europe/Brussels or UTC"),
     ("newsletter_recipients", ["ok@example.com", "nope"], {}, "'nope' is not an email address."),
-    ("newsletter_recipients", "a@example.com", {}, "must be a list of email addresses"),
-    ("newsletter_recipients", [], {}, "Give at least one recipient."),
-    ("sender_address", "me@localhost", {}, "'me@localhost' is not an email address."),
+    (
+        "newsletter_recipients",
+        "a@example.com, b@example.com",  # what one types at the prompt without YAML's [ ]
+        {},
+        "is not one email address; give several as a YAML list in [ ], like [a@example.org, b@",
+    ),
+    ("newsletter_recipients", {"to": "a@example.com"}, {}, "or a YAML list in [ ], like [a@"),
+    ("newsletter_recipients", [], {}, "Give at least one recipient, like [a@example.org]."),
+    ("sender_address", "me@localhost", {}, "'me@localhost' is not an email address: give one like"),
+    (
+        "sender_address",
+        '"Desk, Energy" <desk@example.org>',
+        {},
+        "desk@example.org or ENTSO-E Desk <desk@example.org> (a name without quotes, commas or @)",
+    ),
     ("smtp_host", "bad host", {}, "'bad host' is not a host name."),
     ("smtp_security", "tls1.0", {}, "Invalid choice"),
     ("smtp_port", 70000, {}, "The SMTP port must be between 1 and 65535"),
@@ -172,9 +186,30 @@ def test_regions_without_function_urls_are_ecs_regions() -> None:
 
 
 def test_bidding_zones_are_entsoe_areas() -> None:
-    known = {area.value for area in Area}
+    """The rendered package names a zone and finds its time zone through entsoe-py's Area."""
     for label, eic in QUESTIONS["bidding_zones"]["choices"].items():
-        assert eic in known, label
+        area = lookup_area(eic)  # the first Area of that code, as the package finds it
+        assert area.value == eic, label
+        assert "BZ" in area.meaning, f"{label}: {area.meaning} is not a bidding zone"
+        # The label's code is the short name the newsletter gives (SE1 ~ SE-1, IT-NORD).
+        assert label.split()[0].replace("-", "") == area.name.replace("_", ""), label
+        ZoneInfo(area.tz)
+
+
+def test_bidding_zones_include_every_zone_of_the_nordic_and_italian_markets() -> None:
+    offered = {lookup_area(eic).name for eic in QUESTIONS["bidding_zones"]["choices"].values()}
+    assert {"SE_1", "SE_2", "SE_3", "SE_4", "NO_1", "NO_2", "NO_3", "NO_4", "NO_5"} <= offered
+    assert {"DK_1", "DK_2", "FI", "EE", "LV", "LT"} <= offered
+    assert {"IT_NORD", "IT_CNOR", "IT_CSUD", "IT_SUD", "IT_CALA", "IT_SICI", "IT_SARD"} <= offered
+
+
+def test_finnish_desk_can_choose_its_neighbours(copier_template: Path, tmp_path: Path) -> None:
+    zones = ["10YFI-1--------U", "10Y1001A1001A44P", "10YNO-4--------9", "10Y1001A1001A39I"]
+    project = render(copier_template, tmp_path / "p", bidding_zones=zones)
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert set(answers["bidding_zones"]) == set(zones)  # stored in the questionnaire's order
+    settings = (project / "src" / answers["package_name"] / "settings.py").read_text()
+    assert all(f'"{zone}"' in settings for zone in zones)
 
 
 def test_strict_undefined_fails_a_misspelt_variable(copier_template: Path, tmp_path: Path) -> None:
@@ -205,3 +240,35 @@ def test_derived_defaults_satisfy_their_validators(
     assert 0 < len(slug) <= 40 and not slug.endswith("-"), slug
     assert answers["package_name"] == slug.replace("-", "_")
     assert name in (project / "README.md").read_text()  # as typed, not escaped
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        ("Suomen sähkökatsaus", "suomen-sahkokatsaus"),
+        ("Strompreise für Köln und Gießen", "strompreise-fur-koln-und-giessen"),
+        ("Prognoza wiatru: Łódź, Gdańsk", "prognoza-wiatru-lodz-gdansk"),
+        ("Kraftpris i Tromsø og Ærøskøbing", "kraftpris-i-tromso-og-aeroskobing"),
+        ("Prévisions éoliennes de l'Hérault", "previsions-eoliennes-de-l-herault"),
+    ],
+)
+def test_derived_slug_spells_accented_letters_plainly(
+    copier_template: Path, tmp_path: Path, name: str, slug: str
+) -> None:
+    project = render(copier_template, tmp_path / "p", project_name=name)
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert (answers["project_slug"], answers["package_name"]) == (slug, slug.replace("-", "_"))
+
+
+def test_one_bare_recipient_and_a_named_sender_are_taken(
+    copier_template: Path, tmp_path: Path
+) -> None:
+    project = render(
+        copier_template,
+        tmp_path / "p",
+        newsletter_recipients="desk@example.org",  # typed at the prompt without [ ]
+        sender_address="ENTSO-E Desk <desk@example.org>",
+    )
+    settings = runpy.run_path(str(project / "src" / "entsoe_newsletter" / "settings.py"))
+    assert settings["RECIPIENTS"] == ["desk@example.org"]
+    assert settings["SENDER"] == "ENTSO-E Desk <desk@example.org>"

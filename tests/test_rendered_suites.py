@@ -53,6 +53,8 @@ def test_the_readme_install_check_and_test_pass_from_the_lock(
     result = run(["make", "test-fast"], cwd=project, timeout=1200)
     assert f"{len(ids)} passed" in result.stdout
     assert " deselected" in result.stdout and " failed" not in result.stdout
+    # Our warnings are fixed, others' filtered by name: the summary line counts none.
+    assert " warning" not in result.stdout.strip().splitlines()[-1]
 
 
 def test_a_missing_interpreter_fails_in_one_line_that_names_the_fix(rendered) -> None:
@@ -83,3 +85,31 @@ def test_a_missing_interpreter_fails_in_one_line_that_names_the_fix(rendered) ->
         "or write an installed version (3.11 or newer) into .python-version"
     ]
     assert not (rendered("defaults") / ".venv").exists()
+
+
+@pytest.mark.parametrize("ci", ["", "true"])
+def test_browser_tests_without_a_browser_skip_on_a_laptop_and_fail_in_ci(
+    rendered, tmp_path: Path, ci: str
+) -> None:
+    """pytest-playwright's and Selenium's convention: the machine provides the browser, CI must."""
+    env = {**tool_env(), "PATH": str(tmp_path), "CI": ci}  # a PATH without any browser
+    env.pop("CHROMIUM", None)
+    result = subprocess.run(
+        [PYTHON, "-m", "pytest", "-qp", "no:cacheprovider", "tests/test_newsletter_browser.py"],
+        cwd=rendered("defaults"),
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    summary = [line for line in result.stdout.splitlines() if line.startswith("SKIPPED [")]
+    if ci:
+        assert result.returncode == 1 and " skipped" not in result.stdout, result.stdout
+        assert "Chromium not found" in result.stdout and "CI is set" in result.stdout
+    else:
+        assert result.returncode == 0 and " failed" not in result.stdout, result.stdout
+        assert len(summary) == 1, summary  # one line, however many cases
+        assert summary[0].endswith(
+            "not checked: newsletters in a browser; install chromium or set CHROMIUM=/path/to/"
+            "chrome"
+        )

@@ -86,5 +86,6 @@ ODD_ANSWERS: dict[str, Any] = {
     "description": 'Mails "Åland\'s" forecast \\ prices, 100 % ünïcode-safe; ' + "x" * 120,
     "author_name": 'Zoë "ZZ" O\'Brien-Łukasiewicz \\ Energy',
     "author_email": "zoe.obrien@example.org",
+    "sender_address": "Zoë's Énergie Desk <zoe.desk@example.org>",  # a From with a name
     "python_version": "3.11",
 }

@@ -13,6 +13,9 @@ import pytest
 from entsoe import parsers
 from entsoe.mappings import PSRTYPE_MAPPINGS
 
+NO_SAMPLES = (
+    "not checked: real ENTSO-E documents (none shipped); set ENTSOE_SAMPLES_DIR to a folder of them"
+)
 # entsoe-py names a series "Actual Consumption" when it has an outBiddingZone element.
 METRIC = {"in": "Actual Aggregated", "out": "Actual Consumption"}
 
@@ -33,7 +36,7 @@ def real_samples(pattern: str = "*.xml") -> list[object]:
     """pytest parameters: one per real sample, or one skipped (or failing) when there are none."""
     folder = samples_dir()
     if folder is None:
-        return [pytest.param(None, marks=pytest.mark.skip(reason="no shared/entsoe-samples"))]
+        return [pytest.param(None, marks=pytest.mark.skip(reason=NO_SAMPLES))]
     if not folder.is_dir():  # asked for by ENTSOE_SAMPLES_DIR: a missing folder is an error
         return [pytest.param(folder, id="ENTSOE_SAMPLES_DIR-missing")]
     return [pytest.param(path, id=path.name) for path in sorted(folder.glob(pattern))]

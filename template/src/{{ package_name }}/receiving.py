@@ -30,9 +30,8 @@ from .pipeline.glance import Glance, glance
 # capped at 512 KiB once JSON-escaped: a margin below it.
 LAMBDA_EVENT_BYTES = 6_000_000
 EVENT_OVERHEAD_BYTES = 100_000
-MAX_BODY_BYTES = (
-    (LAMBDA_EVENT_BYTES - EVENT_OVERHEAD_BYTES) * 3 // 4 if settings.PUSH_ENDPOINT == "aws" else 500_000
-)
+FUNCTION_URL_BODY_BYTES = (LAMBDA_EVENT_BYTES - EVENT_OVERHEAD_BYTES) * 3 // 4
+MAX_BODY_BYTES = FUNCTION_URL_BODY_BYTES if settings.PUSH_ENDPOINT == "aws" else 500_000
 
 
 class Verdict(StrEnum):
@@ -162,7 +161,8 @@ def _decide(
     try:
         forward(Received(kept.reference, kept.receipt, content_type, len(body)))
     except Exception as error:
-        reason = str(error) if isinstance(error, ForwardFailed) else f"not forwarded ({cause(error)})"
+        failed = isinstance(error, ForwardFailed)
+        reason = str(error) if failed else f"not forwarded ({cause(error)})"
         return Outcome(200, reply, Verdict.DEFERRED, kept, reason)
     return Outcome(200, reply, Verdict.ACCEPTED, kept)
 

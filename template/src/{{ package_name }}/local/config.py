@@ -57,6 +57,10 @@ class Config:
     def server_log(self) -> Path:
         return self.data_dir / "prefect" / "server.log"
 
+    @property
+    def pid_file(self) -> Path:
+        return self.data_dir / "prefect" / "server.pid"
+
     def prefect_environment(self) -> dict[str, str]:
         """Where this stack's Prefect lives; set before Prefect is imported, inherited by runs."""
         home = self.data_dir / "prefect"

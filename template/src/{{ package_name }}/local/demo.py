@@ -22,6 +22,7 @@ from sample_documents import generate, soap_envelope
 
 from .. import settings
 from ..pipeline.errors import BadInput
+from ..pipeline.summary import area_name
 from .config import Config
 
 READY_SECONDS = 180
@@ -40,9 +41,11 @@ def run() -> int:
     )
     try:
         _wait_for_ready(stack)
+        # The first zone of the answers, as Copier keeps them: in the questionnaire's order.
+        kind, zone = settings.DOCUMENT_TYPES[0], settings.BIDDING_ZONES[0]
         document = generate(
-            settings.DOCUMENT_TYPES[0],
-            area=settings.BIDDING_ZONES[0],
+            kind,
+            area=zone,
             start=_tomorrow(),
             seed=int(time.time()),  # new values each time: the same values are never mailed twice
         )
@@ -52,7 +55,7 @@ def run() -> int:
             headers={"Content-Type": "application/soap+xml; charset=utf-8"},
             timeout=60,
         )
-        print(f"pushed a generated {settings.DOCUMENT_TYPES[0]}: HTTP {response.status_code}")
+        print(f"pushed a generated {kind} for {area_name(zone)}: HTTP {response.status_code}")
         response.raise_for_status()
         mail = _wait_for_mail(outbox, before)
         message = message_from_bytes(mail.read_bytes(), policy=policy.default)

@@ -87,15 +87,27 @@ class _Handler(BaseHTTPRequestHandler):
         return self._answer(HTTPStatus.OK, b"ok\n", "text/plain")
 
     def do_POST(self) -> None:
-        if self.path != PATH:
-            return self._answer(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain")
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > self.server.max_body_bytes:
-            self.close_connection = True  # the body is not read
-            self._log("warning", f"refused {length} bytes (413): over {self.server.max_body_bytes}")
+        chunked = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
+        try:
+            length = 0 if chunked else int(self.headers.get("Content-Length") or 0)
+            if length < 0:
+                raise ValueError(f"Content-Length {length}")
+            if self.path != PATH:
+                self._discard(length, chunked)
+                return self._answer(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain")
+            body = self._read_chunked() if chunked else self._read(length)
+        except ValueError as error:  # a Content-Length or chunk size that is no number
+            self.close_connection = True
+            self._log("warning", f"refused (400): unreadable HTTP framing ({error})")
+            return self._soap(HTTPStatus.BAD_REQUEST, soap_fault("unreadable HTTP framing"))
+        if body is None:
+            self.close_connection = True  # the rest of the body is not read
+            self._log("warning", f"refused a body (413): over {self.server.max_body_bytes} bytes")
             fault = soap_fault(f"body over {self.server.max_body_bytes} bytes")
             return self._soap(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, fault)
-        body = self._read(length)
+        if not body.strip():
+            # Right for ENTSO-E's connection check, a mistake from anyone else: say so either way.
+            self._log("warning", "empty POST: answered as a connection check, no event")
         outcome = receive(
             body,
             self.headers.get("Content-Type", ""),
@@ -122,12 +134,31 @@ class _Handler(BaseHTTPRequestHandler):
         except httpx.HTTPError as error:
             raise ForwardFailed(f"Prefect did not take it ({error})") from None
 
-    def _read(self, length: int) -> bytes:
-        body = self.rfile.read(length) if length else b""
-        if not body.strip():
-            # Right for ENTSO-E's connection check, a mistake from anyone else: say so either way.
-            self._log("warning", "empty POST: answered as a connection check, no event")
-        return body
+    def _discard(self, length: int, chunked: bool) -> None:
+        """A body nobody wants is read all the same, up to the limit: left unread, it would be
+        taken for the connection's next request. Over the limit, the connection is closed."""
+        if (self._read_chunked() if chunked else self._read(length)) is None:
+            self.close_connection = True
+
+    def _read(self, length: int) -> bytes | None:
+        """The body of a Content-Length, or None over the limit (then it is not read)."""
+        if length > self.server.max_body_bytes:
+            return None
+        return self.rfile.read(length) if length else b""
+
+    def _read_chunked(self) -> bytes | None:
+        """A chunked body (a client that streams it), or None once it passes the limit."""
+        parts: list[bytes] = []
+        size = 0
+        while chunk := int(self.rfile.readline(1024).split(b";")[0], 16):
+            size += chunk
+            if size > self.server.max_body_bytes:
+                return None
+            parts.append(self.rfile.read(chunk))
+            self.rfile.readline(1024)  # the CRLF that ends the chunk
+        while self.rfile.readline(1024).strip():  # trailers, up to the blank line
+            pass
+        return b"".join(parts)
 
     def _log(self, level: str, message: str) -> None:
         self.log_message("%s: %s", level, message)
@@ -139,5 +170,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")  # so the client does not send on it again
         self.end_headers()
         self.wfile.write(body)

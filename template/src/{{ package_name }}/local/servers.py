@@ -77,7 +77,6 @@ def smtp_server(config: Config) -> Iterator[None]:
 @contextlib.contextmanager
 def prefect_server(config: Config) -> Iterator[None]:
     """`prefect server start` in its own process group, stopped with everything it started."""
-    pid_file = config.data_dir / "prefect" / "server.pid"
     log = config.server_log.open("ab")
     command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1"]
     process = subprocess.Popen(  # noqa: S603 (our own interpreter, fixed arguments)
@@ -88,14 +87,16 @@ def prefect_server(config: Config) -> Iterator[None]:
         env={**os.environ, **config.prefect_environment()},
         start_new_session=True,
     )
-    pid_file.write_text(str(process.pid))
+    # The server's pid, for the next start after a kill; this stack's, so that start leaves a
+    # running stack alone.
+    config.pid_file.write_text(f"{process.pid} {os.getpid()}")
     try:
         _wait_until_healthy(config, process)
         yield
     finally:
         _stop_group(process)
         log.close()
-        pid_file.unlink(missing_ok=True)
+        config.pid_file.unlink(missing_ok=True)
 
 
 def _wait_until_healthy(config: Config, process: subprocess.Popen[bytes]) -> None:
@@ -125,17 +126,44 @@ def _stop_group(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
+def check_not_running(config: Config) -> None:
+    """A stack already running on this data folder is left alone: one line names it."""
+    _, stack = _pids(config)
+    if stack and _runs(stack, b"local"):
+        raise BadInput(
+            f"a local stack (pid {stack}) is already running on {config.data_dir}: "
+            "use it, stop it (Ctrl-C), or set PIPELINE_DATA_DIR to another folder"
+        )
+
+
 def stop_leftover(config: Config) -> None:
-    """A stack that was killed outright leaves its Prefect server behind: stop that one first."""
-    pid_file = config.data_dir / "prefect" / "server.pid"
+    """A stack that was killed outright leaves its Prefect server behind: stop that one first.
+    Only when the pid file names the stack that started it, and that stack is gone."""
+    server, stack = _pids(config)
+    if not (server and stack) or _runs(stack, b"local") or not _runs(server, b"prefect", b"server"):
+        return  # nothing left over, or its stack still runs it
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{server}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def _pids(config: Config) -> tuple[int | None, int | None]:
+    """The Prefect server's pid and its stack's, as the pid file holds them (else None: a file
+    an older stack wrote holds the server's alone, and then nothing is stopped)."""
     try:
-        pid = int(pid_file.read_text())
-        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        server, stack = (int(word) for word in config.pid_file.read_text().split())
     except (OSError, ValueError):
-        return
-    if b"prefect" in command and b"server" in command:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 10
-        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
+        return None, None
+    return server, stack
+
+
+def _runs(pid: int, *arguments: bytes) -> bool:
+    """Whether process `pid` is alive with each of these arguments (read in Linux's /proc; where
+    there is none, nothing counts as running, and the port check says what is busy)."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return all(argument in command for argument in arguments)

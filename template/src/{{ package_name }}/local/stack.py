@@ -15,17 +15,20 @@ import os
 import signal
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
+
+import httpx
 
 from .. import settings
 from ..events import PULL_DEPLOYMENT, PULL_PARAMETERS, pull_schedule, trigger
 from ..pipeline.delivery import EMAIL_BLOCK, RECIPIENTS_ENV, RECIPIENTS_VARIABLE, split_addresses
+from ..pipeline.errors import BadInput
 from ..pipeline.rest_api import API_KEY_BLOCK, API_KEY_ENV
 from ..replay import not_taken, receipts_taken
-from .config import Config
+from .config import PREFECT_PORT_ENV, Config
 from .inbox import Inbox
 from .receiver import Receiver, emit, event_for
-from .servers import check_ports, prefect_server, smtp_server, stop_leftover
+from .servers import check_not_running, check_ports, prefect_server, smtp_server, stop_leftover
 
 SERVE_POLL_SECONDS = 0.25  # how often the served deployment looks for runs to start
 
@@ -33,6 +36,7 @@ SERVE_POLL_SECONDS = 0.25  # how often the served deployment looks for runs to s
 def run() -> int:
     """`python -m <package> local`: run the stack in the foreground until interrupted."""
     config = Config.from_environment()
+    check_not_running(config)  # a second start leaves the first stack alone
     stop_leftover(config)  # a killed stack's Prefect server still holds its port
     check_ports(config)  # before anything starts, so a busy port leaves nothing running
     for folder in ("inbox", "outbox", "quarantine", "prefect", "results"):
@@ -64,6 +68,7 @@ def _drain_prefect_workers() -> None:
 def replay(config: Config | None = None) -> int:
     """Emit every inbox item that no finished run has taken; print how many."""
     config = config or Config.from_environment()
+    _require_server(config)
     os.environ.update(config.prefect_environment())
     inbox = Inbox(config.data_dir)
     pending = not_taken(inbox.pending(), asyncio.run(receipts_taken()))
@@ -71,6 +76,17 @@ def replay(config: Config | None = None) -> int:
         emit(config.api_url, event_for(received))
     print(f"replayed {len(pending)} push(es) from {inbox.inbox_dir}", flush=True)
     return 0
+
+
+def _require_server(config: Config) -> None:
+    """Replay asks the stack's Prefect server which pushes were taken: without it, say so."""
+    try:
+        httpx.get(f"{config.api_url}/health", timeout=5).raise_for_status()
+    except httpx.HTTPError:
+        raise BadInput(
+            f"no local stack answers on {PREFECT_PORT_ENV}={config.prefect_port}: start it "
+            "(make local), which replays the inbox when it starts"
+        ) from None
 
 
 async def _serve(config: Config, receiver: Receiver) -> None:
@@ -122,11 +138,11 @@ async def _run_scheduled(deployment_ids: list[Any], flow: Any) -> None:
 
     Prefect's own runner starts every run in a fresh interpreter, which spends about three seconds
     importing Prefect and pandas again; here they are imported once, so a push is mailed in about
-    a second after its run is created.
+    a second after its run is created. The price: runs wait for each other, a pull run for a push
+    run too (running them side by side is another issue's work).
     """
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.objects import State
-    from prefect.flow_engine import run_flow
     from prefect.states import Pending
 
     async with get_client() as client:
@@ -139,10 +155,26 @@ async def _run_scheduled(deployment_ids: list[Any], flow: Any) -> None:
                 taken = await client.set_flow_run_state(flow_run.id, pending)
                 if taken.state is None or not taken.state.is_pending():
                     continue  # another process took it, or it was cancelled
-                await asyncio.to_thread(
-                    run_flow, flow, flow_run=flow_run, parameters=flow_run.parameters
-                )
+                await asyncio.to_thread(_run_one, flow, flow_run)
             await asyncio.sleep(SERVE_POLL_SECONDS)
+
+
+def _run_one(flow: Any, flow_run: Any) -> None:
+    """One run to its end. A run that fails is the run's business (its log says why), not the
+    stack's: say so in one line and go on serving."""
+    from prefect.client.schemas.objects import State
+    from prefect.flow_engine import run_flow
+
+    try:
+        state = cast(
+            "State[Any]",
+            run_flow(flow, flow_run=flow_run, parameters=flow_run.parameters, return_type="state"),
+        )
+    except Exception as error:  # the engine itself failed (the server went away, say)
+        print(f"run {flow_run.name} crashed: {error!r}; still serving", flush=True)
+        return
+    if not state.is_completed():
+        print(f"run {flow_run.name} ended {state.name}: {state.message}; still serving", flush=True)
 
 
 async def _crash_abandoned_runs(deployment_ids: list[Any]) -> None:

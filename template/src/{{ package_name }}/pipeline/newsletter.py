@@ -6,7 +6,7 @@ import io
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 
 import jinja2
@@ -49,7 +49,8 @@ class Letter:
         message["To"] = recipient
         # RFC 5322 requires a Date; spam filters count its absence against the mail.
         message["Date"] = format_datetime(datetime.now(UTC))
-        message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+        # The sender may carry a name ("Desk <desk@example.org>"): the domain is the address's.
+        message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
         message.set_content(self.text)
         message.add_alternative(self.html, subtype="html")
         html_part = message.get_body(preferencelist=("html",))
