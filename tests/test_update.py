@@ -126,9 +126,16 @@ def test_update_from_previous_release_equals_fresh_copy(
     versions: Path, tmp_path: Path, variant: str
 ) -> None:
     answers = VARIANTS[variant]
-    project = copy(versions, tmp_path / "project", PREVIOUS, **answers)
+    # Zones the previous release did not offer are chosen when updating, as a user would.
+    offered = yaml.safe_load(git(versions, "show", f"{PREVIOUS}:copier.yml"))["bidding_zones"]
+    zones = answers.get("bidding_zones", [])
+    old_zones = [z for z in zones if z in offered["choices"].values()] or offered["default"]
+    first = {**answers, "bidding_zones": old_zones}
+    project = copy(versions, tmp_path / "project", PREVIOUS, **first)
     # Questions the previous release did not ask: answered as a user does when updating.
     new = {name: value for name, value in answers.items() if name in NEW_QUESTIONS}
+    if zones and zones != old_zones:
+        new["bidding_zones"] = zones
     update(project, CURRENT, **new)
     assert_clean_merge(project)
     fresh = copy(versions, tmp_path / "fresh", CURRENT, **answers)

@@ -170,7 +170,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
-        if self.close_connection:
-            self.send_header("Connection", "close")  # so the client does not send on it again
         self.end_headers()
         self.wfile.write(body)
+
+    def end_headers(self) -> None:
+        if self.close_connection:
+            self.send_header("Connection", "close")  # so the client does not send on it again
+        super().end_headers()
