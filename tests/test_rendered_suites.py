@@ -11,12 +11,14 @@ import pytest
 from conftest import PYTHON, VARIANTS, render, run, tool_env
 
 # The heaviest tests, split by hand over the two workers of `make test` (`--dist loadgroup`):
-# each group holds one full rendered suite and one install from the lock.
+# v00's full suite and the odd answers' fast tests (about 9 minutes), v01's full suite and the
+# install from the lock (about 10).
 HEAVY_A = pytest.mark.xdist_group("heavy-a")
 HEAVY_B = pytest.mark.xdist_group("heavy-b")
 
-# Every document type with OIDC, and access keys with an S3 state backend, in this run's
-# environment; the defaults and the odd answers below, as a user installs them.
+# Every document type with OIDC and the AWS receiver; pull mode with access keys, an S3 state
+# backend and the Prefect webhook: the answers that change what the slow tests do, in this run's
+# environment (test_lock.py proves it is the lock's). The defaults below as a user installs them.
 SUITE_VARIANTS = [pytest.param("v00", marks=HEAVY_A), pytest.param("v01", marks=HEAVY_B)]
 
 
@@ -28,9 +30,15 @@ def test_rendered_project_test_suite_passes(rendered, variant: str) -> None:
     assert " failed" not in result.stdout
 
 
-@pytest.mark.parametrize(
-    "variant", [pytest.param("defaults", marks=HEAVY_A), pytest.param("odd", marks=HEAVY_B)]
-)
+@HEAVY_A
+def test_the_odd_answers_pass_the_fast_tests(rendered) -> None:
+    """Names with quotes, backslashes and non-ASCII letters: the code is the same, so the fast
+    tests (its `make check` runs in test_variants.py)."""
+    result = run(["make", "test-fast", f"PYTHON={PYTHON}"], cwd=rendered("odd"), timeout=600)
+    assert " passed" in result.stdout and " failed" not in result.stdout
+
+
+@pytest.mark.parametrize("variant", [pytest.param("defaults", marks=HEAVY_B)])
 def test_the_readme_install_check_and_test_pass_from_the_lock(
     copier_template: Path, tmp_path: Path, variant: str
 ) -> None:
