@@ -59,8 +59,8 @@ def test_the_readme_install_check_and_test_pass_from_the_lock(
     assert "tests/test_deploy.py::test_dry_run_says_everything_and_talks_to_nothing" in ids
     assert "tests/test_deploy.py::test_a_second_deploy_changes_nothing" not in ids
     result = run(["make", "test-fast"], cwd=project, timeout=1200)
-    assert f"{len(ids)} passed" in result.stdout
-    assert " deselected" in result.stdout and " failed" not in result.stdout
+    # Every test collected without the slow ones passed (xdist reports no deselected count).
+    assert f"{len(ids)} passed" in result.stdout and " failed" not in result.stdout
     # Our warnings are fixed, others' filtered by name: the summary line counts none.
     assert " warning" not in result.stdout.strip().splitlines()[-1]
 
