@@ -51,8 +51,8 @@ def peak_kb():
     with open("/proc/self/status") as status:
         return int(re.search(r"VmHWM:\\s+(\\d+) kB", status.read()).group(1))
 sys.path.insert(0, sys.argv[1])
-push = __import__(sys.argv[2] + ".pipeline.push", fromlist=["extract"])
-documents = __import__(sys.argv[2] + ".pipeline.documents", fromlist=["parse"])
+push = __import__(sys.argv[2] + ".core.push", fromlist=["extract"])
+documents = __import__(sys.argv[2] + ".core.documents", fromlist=["parse"])
 data = open(sys.argv[3], "rb").read()
 before = peak_kb()
 frame = documents.parse(push.extract(data).document).frame
@@ -68,11 +68,11 @@ def main(argv: list[str]) -> int:
     found = (p.name for p in src.glob("*") if (p / "pipeline" / "documents.py").is_file())
     package = next(found, None)
     if package is None:
-        print(f"error: no package with pipeline/documents.py under {src}", file=sys.stderr)
+        print(f"error: no package with core/documents.py under {src}", file=sys.stderr)
         return 2
     sys.path.insert(0, str(src))
-    push = importlib.import_module(f"{package}.pipeline.push")
-    documents = importlib.import_module(f"{package}.pipeline.documents")
+    push = importlib.import_module(f"{package}.core.push")
+    documents = importlib.import_module(f"{package}.core.documents")
     samples = importlib.import_module("sample_documents")
 
     data = samples.generate(

@@ -37,9 +37,9 @@ def main(argv: list[str]) -> int:
     package = next(p.name for p in src.glob("*") if (p / "receiving.py").is_file())
     sys.path.insert(0, str(src))
     receiving = importlib.import_module(f"{package}.receiving")
-    push = importlib.import_module(f"{package}.pipeline.push")
+    push = importlib.import_module(f"{package}.core.push")
     etree = importlib.import_module("lxml.etree")
-    documents = importlib.import_module(f"{package}.pipeline.documents")
+    documents = importlib.import_module(f"{package}.core.documents")
     settings = importlib.import_module(f"{package}.settings")
     samples = importlib.import_module("sample_documents")
 
@@ -82,7 +82,7 @@ def main(argv: list[str]) -> int:
         )
 
     handler = import_time(src, f"{package}.receiving")
-    parser = import_time(src, f"{package}.pipeline.documents")
+    parser = import_time(src, f"{package}.core.documents")
     ratio = handler / parser
     ok &= ratio <= TARGET_IMPORT_RATIO
     print(

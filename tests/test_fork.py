@@ -61,8 +61,8 @@ def recipe_edits() -> list[tuple[str, str, str]]:
     registry, summary, choice = (b.split("\n", 1)[1].rstrip("\n").splitlines() for b in blocks[:3])
     package = f"template/src/{PACKAGE}"
     return [
-        (f"{package}/pipeline/documents.py", registry[0], "\n".join(registry)),
-        (f"{package}/pipeline/summary.py", summary[0], "\n".join(summary)),
+        (f"{package}/core/documents.py", registry[0], "\n".join(registry)),
+        (f"{package}/core/summary.py", summary[0], "\n".join(summary)),
         ("copier.yml", choice[0], "\n".join(choice)),
     ]
 

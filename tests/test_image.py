@@ -30,7 +30,7 @@ from prefect_email import EmailServerCredentials
 from {PACKAGE} import settings
 from {PACKAGE}.cloud.deployment import DEPLOYMENT, ensure_deployment
 from {PACKAGE}.cloud.job_variables import STACK_OUTPUTS
-from {PACKAGE}.pipeline.delivery import EMAIL_BLOCK, RECIPIENTS_VARIABLE
+from {PACKAGE}.adapters.delivery import EMAIL_BLOCK, RECIPIENTS_VARIABLE
 
 outputs = {{name: "stack-" + name for name in STACK_OUTPUTS}} | {{"subnet_ids": ["subnet-1"]}}
 with get_client(sync_client=True) as client:

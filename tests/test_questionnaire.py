@@ -14,7 +14,7 @@ import pytest
 import yaml
 from entsoe.mappings import lookup_area
 
-from conftest import BIN, COPIER_YML, QUESTIONS, render
+from conftest import BIN, COPIER_YML, QUESTIONS, TEMPLATE_ROOT, render
 
 # question -> (bad answer, extra answers it needs, what the error must say)
 BAD_ANSWERS: list[tuple[str, Any, dict[str, Any], str]] = [
@@ -194,6 +194,14 @@ def test_bidding_zones_are_entsoe_areas() -> None:
         # The label's code is the short name the newsletter gives (SE1 ~ SE-1, IT-NORD).
         assert label.split()[0].replace("-", "") == area.name.replace("_", ""), label
         ZoneInfo(area.tz)
+
+
+def test_the_zone_table_holds_every_zone_the_questionnaire_offers() -> None:
+    table = (TEMPLATE_ROOT / "template/src/{{ package_name }}/core/zones.py").read_text()
+    for label, eic in QUESTIONS["bidding_zones"]["choices"].items():
+        name = label.partition(" ")[2]
+        assert f'"{eic}": Zone(' in table, label
+        assert f'"{name}"' in table, label
 
 
 def test_bidding_zones_include_every_zone_of_the_nordic_and_italian_markets() -> None:

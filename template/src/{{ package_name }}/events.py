@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # Prefect is imported where a trigger is made: the receiver d
 EVENT_NAME = "entsoe.document.pushed"
 CONNECTION_CHECKED = "entsoe.connection.checked"  # an empty POST: starts no run
 
+DEPLOYMENT = f"{settings.FLOW_NAME}/{settings.DEPLOYMENT_NAME}"  # the one the trigger runs
 PULL_DEPLOYMENT = f"{settings.FLOW_NAME}/{settings.PULL_DEPLOYMENT_NAME}"
 # The pull deployment's runs ask for the coming delivery day (the flow's `pull_day`).
 PULL_PARAMETERS = {"pull_day": "next"}

@@ -17,9 +17,9 @@ from enum import StrEnum
 from typing import Protocol
 
 from . import settings
-from .pipeline import push
-from .pipeline.errors import BadInput
-from .pipeline.glance import Glance, glance
+from .core import push
+from .core.errors import BadInput
+from .core.glance import Glance, glance
 
 # The largest SOAP push a Function URL delivers, refused above it by both hosts alike. Lambda's
 # synchronous invoke takes 6 MB (read as 6,000,000 bytes) for the whole event JSON, and a Function

@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from ..pipeline.errors import BadInput
+from ..core.errors import BadInput
 
 
 def store_prefect_api_key(outputs: Mapping[str, Any]) -> str:

@@ -6,8 +6,7 @@ the deployment and the process that made them, so duplicates and leftovers are d
 
 from __future__ import annotations
 
-from ..events import trigger
-from .deployment import DEPLOYMENT
+from ..events import DEPLOYMENT, trigger
 
 AUTOMATION = trigger().name or DEPLOYMENT
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import settings
-from ..pipeline import delivery, rest_api
+from ..adapters import delivery, rest_api
 
 PUSH_POOL_CREDENTIALS_BLOCK = f"{settings.PROJECT_SLUG}-push-pool"
 RESULTS_BLOCK = f"{settings.PROJECT_SLUG}-results"

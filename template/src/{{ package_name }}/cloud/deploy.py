@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..pipeline.errors import BadInput
+from ..core.errors import BadInput
 from .image import commit_tag
 from .job_variables import DEPLOY_OUTPUTS
 from .plan import deploy_steps, destroy_steps, perform

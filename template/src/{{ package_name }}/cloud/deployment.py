@@ -12,15 +12,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from .. import settings
-from ..events import PULL_DEPLOYMENT, PULL_PARAMETERS, pull_schedule
-from ..pipeline.flow import NEWSLETTER_LIMIT, newsletter_flow
+from ..events import DEPLOYMENT, PULL_DEPLOYMENT, PULL_PARAMETERS, pull_schedule
+from ..flow import NEWSLETTER_LIMIT, newsletter_flow
+from .automation import delete_automations
 from .blocks import RESULT_STORAGE, RESULT_STORAGE_ENV
 from .job_variables import ecs_job_variables
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
-
-DEPLOYMENT = f"{settings.FLOW_NAME}/{settings.DEPLOYMENT_NAME}"
 
 
 def deployment_job_variables(outputs: Mapping[str, Any], image: str) -> dict[str, Any]:
@@ -117,8 +116,6 @@ def _delete(name: str) -> str:
 
 def delete_deployment() -> str:
     """The deployment, then any automation of its trigger left behind (they outlive it)."""
-    from .automation import delete_automations  # it names the deployment: imported late
-
     outcome = _delete(DEPLOYMENT)
     return f"{outcome}; {delete_automations()} leftover automation(s) deleted"
 

@@ -6,7 +6,7 @@ import base64
 import os
 import subprocess
 
-from ..pipeline.errors import BadInput
+from ..core.errors import BadInput
 
 
 def commit_tag(dry_run: bool = False) -> str:

@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 
 from .. import settings
+from ..core.errors import BadInput
 from ..events import EVENT_NAME, webhook_template
-from ..pipeline.errors import BadInput
 
 WEBHOOK_NAME = settings.PROJECT_SLUG
 # A workspace-scoped Prefect Cloud API URL; webhooks exist only there.

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import settings
-from ..pipeline.errors import BadInput
+from ..core.errors import BadInput
 from .blocks import PUSH_POOL_CREDENTIALS_BLOCK
 from .job_variables import ecs_job_variables
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import settings
-from ..pipeline.errors import BadInput
+from ..core.errors import BadInput
 from ..receiving import MAX_BODY_BYTES
 
 RECEIVER_PORT_ENV = "PIPELINE_RECEIVER_PORT"

@@ -21,8 +21,8 @@ import httpx
 from sample_documents import generate, soap_envelope
 
 from .. import settings
-from ..pipeline.errors import BadInput
-from ..pipeline.summary import area_name
+from ..core.errors import BadInput
+from ..core.zones import area_name
 from .config import Config
 
 READY_SECONDS = 180

@@ -22,8 +22,8 @@ from typing import Any
 import httpx
 
 from .. import settings
+from ..core.push import soap_fault
 from ..events import render_event
-from ..pipeline.push import soap_fault
 from ..receiving import ForwardFailed, Received, Verdict, receive
 from .inbox import Inbox
 

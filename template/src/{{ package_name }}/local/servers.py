@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from ..pipeline.errors import BadInput
+from ..core.errors import BadInput
 from .config import PREFECT_PORT_ENV, Config
 from .inbox import stamp, write_durably
 

@@ -20,10 +20,10 @@ from typing import Any, cast
 import httpx
 
 from .. import settings
+from ..adapters.delivery import EMAIL_BLOCK, RECIPIENTS_ENV, RECIPIENTS_VARIABLE, split_addresses
+from ..adapters.rest_api import API_KEY_BLOCK, API_KEY_ENV
+from ..core.errors import BadInput
 from ..events import PULL_DEPLOYMENT, PULL_PARAMETERS, pull_schedule, trigger
-from ..pipeline.delivery import EMAIL_BLOCK, RECIPIENTS_ENV, RECIPIENTS_VARIABLE, split_addresses
-from ..pipeline.errors import BadInput
-from ..pipeline.rest_api import API_KEY_BLOCK, API_KEY_ENV
 from ..replay import not_taken, receipts_taken
 from .config import PREFECT_PORT_ENV, Config
 from .inbox import Inbox
@@ -91,7 +91,7 @@ def _require_server(config: Config) -> None:
 
 async def _serve(config: Config, receiver: Receiver) -> None:
     """Register the deployment with its trigger and run what it schedules; replay; say ready."""
-    from ..pipeline.flow import newsletter_flow  # Prefect reads its settings once, on import
+    from ..flow import newsletter_flow  # Prefect reads its settings once, on import
 
     await _seed(config, EMAIL_BLOCK, RECIPIENTS_VARIABLE, RECIPIENTS_ENV)
     await _seed_api_key(API_KEY_BLOCK, API_KEY_ENV)
@@ -221,7 +221,7 @@ async def _newsletter_limit() -> None:
     """The limit the flow takes around each newsletter, as deploy makes it in the cloud."""
     from prefect.client.orchestration import get_client
 
-    from ..pipeline.flow import NEWSLETTER_LIMIT
+    from ..flow import NEWSLETTER_LIMIT
 
     async with get_client() as client:
         await client.upsert_global_concurrency_limit_by_name(NEWSLETTER_LIMIT, limit=1)

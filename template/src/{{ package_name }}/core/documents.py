@@ -21,7 +21,7 @@ import dataclasses
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TextIO, cast, overload
+from typing import TextIO, cast
 
 import numpy as np
 import pandas as pd
@@ -156,35 +156,6 @@ def write_csv(frame: pd.DataFrame, out: TextIO) -> None:
         return
     out.write(",".join(COLUMNS) + "\n")
     out.writelines(",".join(row) + "\n" for row in rows)
-
-
-@functools.cache
-def area_timezone(area: str) -> str:
-    """The bidding zone's time zone (IANA name); UTC for an area entsoe-py does not know."""
-    from entsoe.mappings import lookup_area  # imported here: entsoe pulls in requests and bs4
-
-    try:
-        return str(lookup_area(area).tz)
-    except ValueError:
-        return "UTC"
-
-
-@overload
-def local_time(times: pd.DatetimeIndex, area: str) -> pd.DatetimeIndex: ...
-@overload
-def local_time(times: pd.DataFrame | pd.Series, area: str) -> pd.Series: ...
-def local_time(
-    times: pd.DataFrame | pd.Series | pd.DatetimeIndex, area: str
-) -> pd.Series | pd.DatetimeIndex:
-    """UTC timestamps (a frame's `timestamp` column, a Series or an index) in the zone's time.
-
-    A daylight-saving day then has 23 or 25 hours, as the newsletter's readers live it.
-    """
-    tz = area_timezone(area)
-    if isinstance(times, pd.DatetimeIndex):
-        return times.tz_convert(tz)
-    series = times["timestamp"] if isinstance(times, pd.DataFrame) else times
-    return cast(pd.Series, series.dt.tz_convert(tz))
 
 
 class _Path:

@@ -11,8 +11,6 @@ runs of one document cannot race.
 from __future__ import annotations
 
 import hashlib
-import os
-from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -22,10 +20,13 @@ from prefect.concurrency.sync import concurrency
 from prefect.futures import wait
 from prefect.states import Completed
 
-from .. import settings
-from . import delivery, documents, identity, pull, push, rest_api, summary
-from .errors import BadInput
-from .newsletter import Letter, render
+from . import settings
+from .adapters import delivery, rest_api
+from .adapters.kept_body import read_kept
+from .core import documents, identity, pull, push, summary
+from .core.errors import BadInput
+from .core.newsletter import Letter, render
+from .core.zones import local_time
 
 GENERATION_TYPES = ("A69", "A71", "A75")  # their newsletters give shares of installed capacity
 # One document at a time across the push and the pull deployment, so that two runs of one
@@ -36,22 +37,6 @@ NEWSLETTER_LIMIT = f"{settings.PROJECT_SLUG}-newsletters"
 
 class DeliveryFailed(RuntimeError):
     """Some recipients could not be served after retries (the others were)."""
-
-
-def read_kept(reference: str) -> bytes:
-    """The body the receiver kept: `s3://bucket/key` in the cloud, a file in the local stack's
-    inbox. Whoever can post to the webhook chooses the reference, so nothing else is read."""
-    if reference.startswith("s3://"):
-        import boto3  # the task role may read the inbox, nothing more of its bucket
-
-        bucket, _, key = reference.removeprefix("s3://").partition("/")
-        body: bytes = boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
-        return body
-    inbox = os.environ.get(settings.INBOX_DIR_ENV)
-    path = Path(reference).resolve()
-    if not inbox or not path.is_relative_to(Path(inbox).resolve()):
-        raise BadInput(f"reference {reference!r} is neither s3:// nor in the local stack's inbox")
-    return path.read_bytes()
 
 
 @task(name="extract", cache_policy=NO_CACHE)
@@ -141,7 +126,7 @@ def capacities(document: documents.Document) -> dict[str, summary.Capacity] | No
     found: dict[str, summary.Capacity] = {}
     for zone in zones:
         # The year the zone's first interval falls in, in the zone's own time.
-        year = int(documents.local_time(frame[frame["area"] == zone], zone).min().year)
+        year = int(local_time(frame[frame["area"] == zone], zone).min().year)
         try:
             found[zone] = installed_capacity(zone, year)
         except rest_api.Unavailable as unavailable:  # the task's log says why, never the URL

@@ -20,10 +20,10 @@ import requests
 from lxml import etree
 
 from .. import settings
-from .documents import area_timezone
-from .errors import BadInput
-from .glance import ACKNOWLEDGEMENT, acknowledgement_reason
-from .safe_xml import parse_xml
+from ..core.errors import BadInput
+from ..core.glance import ACKNOWLEDGEMENT, acknowledgement_reason
+from ..core.safe_xml import parse_xml
+from ..core.zones import area_timezone
 
 API_KEY_ENV = "ENTSOE_API_KEY"
 API_KEY_BLOCK = f"{settings.PROJECT_SLUG}-entsoe-api-key"  # the Secret block deploy saves

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from .. import settings
-from .documents import area_timezone
 from .errors import BadInput
+from .zones import area_timezone
 
 ACTUALS = {"A75"}  # measured, not forecast: "next" asks for the day before today
 

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .documents import REGISTRY, RESOLUTIONS, Document, area_timezone
+from .documents import REGISTRY, RESOLUTIONS, Document
 from .processes import title
+from .zones import area_name, area_timezone
 
 # Per zone: installed capacity by production type (psrType -> MW), or why it is unavailable.
 Capacity = Mapping[str, float] | str
@@ -152,16 +153,6 @@ def without_overlaps(rows: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]
             "TimeSeries: each is counted once (the last given)"
         )
     return rows[~repeated], tuple(notes)
-
-
-def area_name(area: str) -> str:
-    """Short name of a bidding zone (DE-LU, SE-3); the EIC code itself when entsoe-py lacks it."""
-    from entsoe.mappings import lookup_area  # imported here: entsoe pulls in requests and bs4
-
-    try:
-        return lookup_area(area).name.replace("_", "-")
-    except ValueError:
-        return area
 
 
 def psr_name(psr_type: object) -> str:
