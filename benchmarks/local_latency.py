@@ -6,15 +6,16 @@ Starts `python -m <package> local`, sends twenty different documents one after a
 pushes, and times each from the POST to its .eml in the outbox. Prints p50 and p95, and where the
 time goes, from the Prefect API: event -> flow run created (trigger and automation), created ->
 started (pick-up by the served deployment), started -> ended (the flow itself). The first push
-is timed apart: it pays for the imports of the first run. Targets: p50 <= 3 s, p95 <= 6 s.
+is timed apart: it pays for the imports of the first run. Targets: p50 <= 1 s, p95 <= 3 s, and
+the flow itself (started -> ended) <= 0.5 s median.
 
 Then pushes of about 4 kB, 200 kB, 2 MB and 4 MB, five different documents of each size: p50 and
 p95 of POST -> answer and of POST -> mail. Targets up to 2 MB: the answer within 100 ms (p95),
 the mail within 3 s (p50).
 
-Last, a burst of 50 different documents posted at once (as ENTSO-E sends a day's zones): the time
-until every one is answered and until every newsletter is mailed, per document, as a ratio to the
-one-at-a-time p50 above (1.0: the burst is no faster than pushing them one after another).
+Last, a burst of 40 different documents posted at once (as ENTSO-E sends a day's zones): the time
+until every one is answered and until every newsletter is mailed, as a ratio to the one-at-a-time
+p50 above. Target: <= 20 (one after another would be about 40).
 """
 
 from __future__ import annotations
@@ -38,10 +39,10 @@ import httpx
 import yaml
 
 PUSHES = 20
-TARGET_P50, TARGET_P95 = 3.0, 6.0
+TARGET_P50, TARGET_P95, TARGET_FLOW = 1.0, 3.0, 0.5
 SIZES, PUSHES_PER_SIZE = (4_000, 200_000, 2_000_000, 4_000_000), 5
 TARGETS_UP_TO, TARGET_ANSWER_P95, TARGET_MAIL_P50 = 2_000_000, 0.1, 3.0
-BURST = 50
+BURST, TARGET_BURST_RATIO = 40, 20.0
 
 
 def free_port() -> int:
@@ -132,7 +133,9 @@ def main(project: Path) -> int:
     print(f"p95 {p95:.2f} s (target <= {TARGET_P95}), max {warm[-1]:.2f} s")
     for phase, seconds in phases.items():
         print(f"  {phase}: median {seconds:.2f} s")
-    ok = p50 <= TARGET_P50 and p95 <= TARGET_P95
+    flow = phases["started -> ended (the flow: parse, summary, chart, mail)"]
+    print(f"  the flow's own part: {flow:.2f} s (target <= {TARGET_FLOW})")
+    ok = p50 <= TARGET_P50 and p95 <= TARGET_P95 and flow <= TARGET_FLOW
     for size, times in by_size.items():
         answers, mails = sorted(t[0] for t in times), sorted(t[1] for t in times)
         answer_p50, answer_p95 = statistics.median(answers), percentile(answers, 0.95)
@@ -147,10 +150,12 @@ def main(project: Path) -> int:
             line += f" (targets answer p95 <= {TARGET_ANSWER_P95 * 1e3:.0f} ms, mail p50 <= "
             line += f"{TARGET_MAIL_P50} s: {'met' if met else 'MISSED'})"
         print(line)
+    ratio = burst_mailed / p50
+    ok &= ratio <= TARGET_BURST_RATIO
     print(
         f"burst of {BURST}: all answered in {burst_answered:.2f} s, all mailed in "
-        f"{burst_mailed:.1f} s: {burst_mailed / BURST:.2f} s a document, "
-        f"{burst_mailed / BURST / p50:.2f} x the one-at-a-time p50"
+        f"{burst_mailed:.1f} s ({burst_mailed / BURST:.2f} s a document): {ratio:.1f} x one push "
+        f"alone (target <= {TARGET_BURST_RATIO:.0f}; one after another: about {BURST})"
     )
     return 0 if ok else 1
 

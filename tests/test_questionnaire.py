@@ -10,11 +10,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import boto3
+import copier
 import pytest
 import yaml
 from entsoe.mappings import lookup_area
+from prompt_toolkit.application import create_app_session
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
 
 from conftest import BIN, COPIER_YML, QUESTIONS, TEMPLATE_ROOT, render
+
+# The bidding zones of the market, label -> EIC code: bidding_zones offers them, and `all`.
+MARKET: dict[str, str] = QUESTIONS["market_zones"]["default"]
 
 # question -> (bad answer, extra answers it needs, what the error must say)
 BAD_ANSWERS: list[tuple[str, Any, dict[str, Any], str]] = [
@@ -187,7 +194,7 @@ def test_regions_without_function_urls_are_ecs_regions() -> None:
 
 def test_bidding_zones_are_entsoe_areas() -> None:
     """The rendered package names a zone and finds its time zone through entsoe-py's Area."""
-    for label, eic in QUESTIONS["bidding_zones"]["choices"].items():
+    for label, eic in MARKET.items():
         area = lookup_area(eic)  # the first Area of that code, as the package finds it
         assert area.value == eic, label
         assert "BZ" in area.meaning, f"{label}: {area.meaning} is not a bidding zone"
@@ -198,14 +205,14 @@ def test_bidding_zones_are_entsoe_areas() -> None:
 
 def test_the_zone_table_holds_every_zone_the_questionnaire_offers() -> None:
     table = (TEMPLATE_ROOT / "template/src/{{ package_name }}/core/zones.py").read_text()
-    for label, eic in QUESTIONS["bidding_zones"]["choices"].items():
+    for label, eic in MARKET.items():
         name = label.partition(" ")[2]
         assert f'"{eic}": Zone(' in table, label
         assert f'"{name}"' in table, label
 
 
 def test_bidding_zones_include_every_zone_of_the_nordic_and_italian_markets() -> None:
-    offered = {lookup_area(eic).name for eic in QUESTIONS["bidding_zones"]["choices"].values()}
+    offered = {lookup_area(eic).name for eic in MARKET.values()}
     assert {"SE_1", "SE_2", "SE_3", "SE_4", "NO_1", "NO_2", "NO_3", "NO_4", "NO_5"} <= offered
     assert {"DK_1", "DK_2", "FI", "EE", "LV", "LT"} <= offered
     assert {"IT_NORD", "IT_CNOR", "IT_CSUD", "IT_SUD", "IT_CALA", "IT_SICI", "IT_SARD"} <= offered
@@ -218,6 +225,55 @@ def test_finnish_desk_can_choose_its_neighbours(copier_template: Path, tmp_path:
     assert set(answers["bidding_zones"]) == set(zones)  # stored in the questionnaire's order
     settings = (project / "src" / answers["package_name"] / "settings.py").read_text()
     assert all(f'"{zone}"' in settings for zone in zones)
+
+
+def test_bidding_zones_offer_the_market_and_all_last() -> None:
+    choices = QUESTIONS["bidding_zones"]["choices"]
+    assert len(MARKET) == 49
+    assert choices == {**MARKET, "ALL every bidding zone of the market": "all"}
+    assert list(choices.values())[-1] == "all"  # Up from the first zone reaches it
+
+
+def rendered_zones(project: Path) -> tuple[list[str], list[str]]:
+    """(the answer stored, the EIC codes settings.py lists)."""
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    settings = runpy.run_path(str(project / "src" / answers["package_name"] / "settings.py"))
+    return answers["bidding_zones"], settings["BIDDING_ZONES"]
+
+
+@pytest.mark.parametrize(
+    "chosen", [["all"], ["10YFI-1--------U", "all"]], ids=["all", "all-wins-over-fi"]
+)
+def test_all_is_stored_as_all_and_renders_every_zone(
+    copier_template: Path, tmp_path: Path, chosen: list[str]
+) -> None:
+    project = render(copier_template, tmp_path / "p", bidding_zones=chosen)
+    # Stored as chosen: a zone a later template offers comes with `copier update`.
+    assert rendered_zones(project) == (chosen, list(MARKET.values()))
+    # The docs' example push is for a zone, never for `all`.
+    readme = (project / "README.md").read_text()
+    assert "area='10YAL-KESH-----5'" in readme and "area='all'" not in readme
+
+
+def test_all_chosen_at_the_prompt_renders_every_zone(
+    copier_template: Path, tmp_path: Path, rendered
+) -> None:
+    # Every other question answered as data: only the zones are asked.
+    answers = yaml.safe_load((rendered("defaults") / ".copier-answers.yml").read_text())
+    data = {k: v for k, v in answers.items() if not k.startswith("_") and k != "bidding_zones"}
+    with create_pipe_input() as keys, create_app_session(input=keys, output=DummyOutput()):
+        keys.send_text("\x1b[A \r")  # Up from DE-LU (ticked by default) to ALL, tick, accept
+        keys.close()  # a prompt left waiting fails instead of hanging
+        copier.run_copy(str(copier_template), tmp_path / "p", data=data, vcs_ref="HEAD")
+    zones = rendered_zones(tmp_path / "p")
+    assert zones == (["10Y1001A1001A82H", "all"], list(MARKET.values()))
+
+
+def test_a_bare_all_is_not_a_list_to_copier(copier_template: Path, tmp_path: Path) -> None:
+    """Copier parses a multiselect answer given as a string as a YAML list, before any validator:
+    `-d bidding_zones=all` stops there (docs/questions.md says to give `[all]`)."""
+    with pytest.raises(TypeError, match=re.escape("Not a YAML list: 'all'")):
+        render(copier_template, tmp_path / "p", bidding_zones="all")
 
 
 def test_strict_undefined_fails_a_misspelt_variable(copier_template: Path, tmp_path: Path) -> None:

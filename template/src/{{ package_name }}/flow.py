@@ -1,20 +1,24 @@
 """The Prefect flow: pushed (or pulled) document -> summary -> newsletter -> one email each.
 
 Exactly once per document and recipient: `deliver` persists its result under a cache key made of
-the document's identity (its content, not its mRID: identity.py) and the recipient, so a duplicate
-push, the pull of a forecast already pushed, or a retry after a partial failure finds the
-recipients already served and mails only the others. Runs of a deployment are serial (concurrency
-limit 1), and one newsletter at a time across both deployments (NEWSLETTER_LIMIT), so two
-runs of one document cannot race.
+the document's identity (its content, not its mRID: core/identity.py) and the recipient, so a
+duplicate push, the pull of a forecast already pushed, or a retry after a partial failure finds
+the recipients already served and mails only the others. Newsletters of one subject take turns
+(`subject_lock`), so two runs of one document cannot race; runs of other subjects overlap.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from prefect import flow, get_run_logger, task
-from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State
 from prefect.concurrency.sync import concurrency
 from prefect.futures import wait
@@ -29,17 +33,44 @@ from .core.newsletter import Letter, render
 from .core.zones import local_time
 
 GENERATION_TYPES = ("A69", "A71", "A75")  # their newsletters give shares of installed capacity
-# One document at a time across the push and the pull deployment, so that two runs of one
-# forecast cannot both find it unmailed. Deploy and the local stack create this limit; where it
-# does not exist (a run by hand on a temporary server) Prefect warns and runs unlimited.
+# Newsletters of one subject (type, zones, period: core/identity.py) take turns, so that a push and
+# a pull of one forecast cannot both find it unmailed; other subjects overlap. The lock is one of
+# SUBJECT_LOCKS stripes chosen by the subject: a Prefect global concurrency limit of 1 each (deploy
+# creates them), as every cloud run is an ECS task of its own; or, where every run is in one
+# process (the local stack sets settings.SUBJECT_LOCKS_ENV), a lock in the process: a slot of a
+# limit is a write that the local server's SQLite often refuses, and Prefect's client then waits
+# 2 s. Where a limit does not exist (a run by hand on a temporary server), Prefect warns and runs
+# unlimited.
 NEWSLETTER_LIMIT = f"{settings.PROJECT_SLUG}-newsletters"
+SUBJECT_LOCKS = 16
+_PROCESS_LOCKS = [threading.Lock() for _ in range(SUBJECT_LOCKS)]
+
+
+def subject_limits() -> list[str]:
+    """The global concurrency limits of the stripes, each of limit 1."""
+    return [f"{NEWSLETTER_LIMIT}-{stripe:02d}" for stripe in range(SUBJECT_LOCKS)]
+
+
+def _stripe(subject_key: str) -> int:
+    return int(subject_key[:8], 16) % SUBJECT_LOCKS  # the key is a hex digest
+
+
+@contextlib.contextmanager
+def subject_lock(subject_key: str) -> Iterator[None]:
+    """Held while a subject's newsletter is made and mailed."""
+    stripe = _stripe(subject_key)
+    if os.environ.get(settings.SUBJECT_LOCKS_ENV) == "process":
+        with _PROCESS_LOCKS[stripe]:
+            yield
+        return
+    with concurrency(subject_limits()[stripe], occupy=1):
+        yield
 
 
 class DeliveryFailed(RuntimeError):
     """Some recipients could not be served after retries (the others were)."""
 
 
-@task(name="extract", cache_policy=NO_CACHE)
 def extract(body: str, reference: str | None = None) -> push.Push:
     """The document inside the push: read from where the receiver kept it, or the body itself
     when ENTSO-E posted straight to the Prefect webhook."""
@@ -55,7 +86,6 @@ def extract(body: str, reference: str | None = None) -> push.Push:
     return pushed
 
 
-@task(name="parse", cache_policy=NO_CACHE)
 def parse(data: bytes) -> documents.Document:
     document = documents.require_type(documents.parse(data), settings.DOCUMENT_TYPES)
     get_run_logger().info(
@@ -68,7 +98,6 @@ def parse(data: bytes) -> documents.Document:
     return document
 
 
-@task(name="summarise", cache_policy=NO_CACHE)
 def summarise(
     document: documents.Document,
     capacities: dict[str, summary.Capacity] | None,
@@ -83,7 +112,6 @@ def summarise(
     return result
 
 
-@task(name="render", cache_policy=NO_CACHE)
 def render_letter(result: summary.Summary, document_id: str) -> Letter:
     letter = render(result, document_id)
     get_run_logger().info("rendered '%s' with %d chart(s)", letter.subject, len(letter.images))
@@ -196,14 +224,15 @@ def newsletter(data: bytes) -> State[Any] | list[str]:
         message = "nobody mailed: the document holds none of the project's bidding zones"
         logger.info(message)
         return Completed(message=message)
-    with concurrency(NEWSLETTER_LIMIT, occupy=1):
-        return mail(document)
+    subject_key = identity.subject(document)
+    with subject_lock(subject_key):
+        return mail(document, subject_key)
 
 
-def mail(document: documents.Document) -> list[str]:
+def mail(document: documents.Document, subject_key: str) -> list[str]:
     """The newsletter of a document with data in the chosen zones, to each recipient once."""
     logger = get_run_logger()
-    subject_key, content_key = identity.subject(document), identity.content(document)
+    content_key = identity.content(document)
     revised = first_content(subject_key, content_key) != content_key
     result = summarise(document, capacities(document), revised)
     letter = render_letter(result, document.mrid or content_key)
@@ -229,27 +258,52 @@ def mail(document: documents.Document) -> list[str]:
     return valid
 
 
+# A pull asks the REST API PULL_WORKERS requests at a time, their starts PULL_SPACING apart. The
+# platform allows 400 requests a minute per API token and bans the token for about 10 minutes
+# beyond ("API Rate Limit Part 1" in its knowledge base,
+# https://transparencyplatform.zendesk.com/hc/en-us/articles/12783148966036-API-Rate-Limit-Part-1).
+# 0.2 s apart is at most 300 a minute, leaving room for the capacity requests and the push runs
+# on the same token; 4 at once keep that pace while an answer takes up to 0.8 s (more would only
+# wait for their turn, holding connections).
+PULL_WORKERS = 4
+PULL_SPACING = 0.2  # seconds
+
+
 def pull_documents(pull_day: str) -> State[Any]:
-    """Ask the REST API for each chosen type and zone (a progress line per request) and run
-    every document through the same pipeline as a push. A missing document is a warning."""
+    """Ask the REST API for each chosen type and zone, PULL_WORKERS at a time (a progress line per
+    request), then run every document through the same pipeline as a push, one after another. A
+    missing document is a warning."""
     logger = get_run_logger()
     wanted = pull.requests_for(pull_day, pull.today())
     for kind in sorted({request.document_type for request in wanted} - set(rest_api.PULL_QUERIES)):
         logger.warning("%s is not pulled: entsoe-py has no query for it (pushes still work)", kind)
     wanted = [request for request in wanted if request.document_type in rest_api.PULL_QUERIES]
     key = rest_api.api_key()  # Unavailable: the run fails, saying the key is missing
-    mailed, failures = 0, []
-    for number, request in enumerate(wanted, 1):
-        logger.info("asking the REST API for %s (%d of %d)", request, number, len(wanted))
+    lock, started, last_start = threading.Lock(), 0, -PULL_SPACING
+
+    def ask(request: pull.Request) -> bytes | None:
+        nonlocal started, last_start
+        with lock:  # one start at a time: numbered in order, PULL_SPACING apart
+            time.sleep(max(0.0, last_start + PULL_SPACING - time.monotonic()))
+            last_start, started = time.monotonic(), started + 1
+            logger.info("asking the REST API for %s (%d of %d)", request, started, len(wanted))
         start, end = pull.window(request)
         try:
-            data = rest_api.fetch_document(
+            return rest_api.fetch_document(
                 request.document_type, request.zone, start, end, key, request.process_type
             )
-            served = newsletter(data)
         except rest_api.Unavailable as unavailable:
             logger.warning("no %s: %s", request, unavailable)
+            return None
+
+    with ThreadPoolExecutor(PULL_WORKERS) as pool:
+        answers = list(pool.map(ask, wanted))
+    mailed, failures = 0, []
+    for request, data in zip(wanted, answers, strict=True):
+        if data is None:
             continue
+        try:
+            served = newsletter(data)
         except (BadInput, DeliveryFailed) as failure:
             failures.append(f"{request}: {failure}")
             continue

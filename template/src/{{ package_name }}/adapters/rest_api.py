@@ -4,6 +4,11 @@ Reached through entsoe-py's raw client, which honours `ENTSOE_ENDPOINT_URL` (rea
 entsoe is imported). The key travels in the request's URL as `securityToken`, and requests'
 error texts repeat that URL: every failure becomes `Unavailable` with a one-line reason of our
 own, raised `from None`, and the library loggers that would print the URL have the key masked.
+
+The platform allows 400 requests a minute per user (API token) and bans a token that asks more
+for about 10 minutes, answering HTTP 429 (its knowledge base, "API Rate Limit Part 1":
+https://transparencyplatform.zendesk.com/hc/en-us/articles/12783148966036-API-Rate-Limit-Part-1).
+A 429 is asked again, after `Retry-After` when the answer gives one, else after a backoff.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import time
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, cast
@@ -29,6 +35,15 @@ API_KEY_ENV = "ENTSOE_API_KEY"
 API_KEY_BLOCK = f"{settings.PROJECT_SLUG}-entsoe-api-key"  # the Secret block deploy saves
 TIMEOUT_ENV = "PIPELINE_ENTSOE_TIMEOUT"  # seconds per request
 DEFAULT_TIMEOUT = 30.0
+# A request answered 429 (too many requests) is made up to RETRY_ATTEMPTS times in all, after
+# Retry-After seconds, else after RETRY_BASE doubled at each attempt. No wait is longer than
+# RETRY_CAP: a longer Retry-After (a ban lasts about 10 minutes) gives up at once, as asking
+# sooner than told could only prolong it.
+RETRY_ATTEMPTS = 4
+RETRY_BASE = 2.0  # seconds
+RETRY_CAP = 60.0  # seconds
+
+_logger = logging.getLogger(__name__)
 
 # Document type -> entsoe-py's raw client query. A69, A71 and A65 take the process type asked
 # (A69: A01 day-ahead by default, A40 intraday, A18 current; A65: A16 is the actual load).
@@ -44,6 +59,13 @@ FIXED_PROCESS: dict[str, str | None] = {"A44": None, "A75": "A16"}  # these choo
 
 class Unavailable(Exception):
     """The API gave nothing usable; str() is one line saying why, never the URL or the key."""
+
+
+class _TooManyRequests(Exception):
+    """HTTP 429; `retry_after` is the seconds the answer asks to wait, if it says."""
+
+    def __init__(self, retry_after: float | None) -> None:
+        self.retry_after = retry_after
 
 
 class _MaskKey(logging.Filter):
@@ -118,8 +140,6 @@ def fetch_document(
 def _ask(
     method: str, zone: str, start: pd.Timestamp, end: pd.Timestamp, key: str, **extra: Any
 ) -> bytes:
-    from entsoe import exceptions
-    from entsoe.entsoe import EntsoeRawClient
     from entsoe.mappings import lookup_area
 
     try:
@@ -128,11 +148,46 @@ def _ask(
         raise Unavailable(f"entsoe-py does not know the bidding zone {zone}") from None
 
     timeout = _timeout()
+    for attempt in range(1, RETRY_ATTEMPTS + 1):
+        try:
+            return _ask_once(method, zone, start, end, key, timeout, **extra)
+        except _TooManyRequests as busy:
+            wait = busy.retry_after
+            if wait is None:
+                wait = min(RETRY_CAP, RETRY_BASE * 2 ** (attempt - 1))
+            if wait > RETRY_CAP:
+                raise Unavailable(
+                    f"HTTP 429 too many requests: the API asks to wait {wait:g} s"
+                ) from None
+            if attempt < RETRY_ATTEMPTS:
+                _logger.warning(
+                    "HTTP 429 too many requests: asking again in %g s (attempt %d of %d)",
+                    wait,
+                    attempt + 1,
+                    RETRY_ATTEMPTS,
+                )
+                time.sleep(wait)
+    raise Unavailable(f"HTTP 429 too many requests, still after {RETRY_ATTEMPTS} attempts")
+
+
+def _ask_once(
+    method: str,
+    zone: str,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    key: str,
+    timeout: float,
+    **extra: Any,
+) -> bytes:
+    from entsoe import exceptions
+    from entsoe.entsoe import EntsoeRawClient
+
     # The raw client returns text decoded with a guessed charset: keep the bytes as sent.
     answers: list[bytes] = []
     session = requests.Session()
     session.hooks["response"].append(lambda response, *_, **__: answers.append(response.content))
-    # One attempt: a retry would cost retry_delay (10 s) each, and the caller carries on anyway.
+    # entsoe-py's own retry (connection errors only, retry_delay 10 s each) is off: the caller
+    # carries on anyway. _ask retries a 429 itself.
     # requests takes float seconds; entsoe-py's hint says int.
     client = EntsoeRawClient(
         key,
@@ -147,7 +202,10 @@ def _ask(
     except exceptions.NoMatchingDataError:
         raise Unavailable("no matching data") from None
     except requests.HTTPError as error:
-        raise Unavailable(_status(error.response)) from None
+        response = error.response
+        if response is not None and response.status_code == HTTPStatus.TOO_MANY_REQUESTS:
+            raise _TooManyRequests(_seconds(response.headers.get("Retry-After"))) from None
+        raise Unavailable(_status(response)) from None
     except requests.Timeout:
         raise Unavailable(f"timed out after {timeout:g} s") from None
     except requests.ConnectionError:
@@ -185,6 +243,14 @@ def _status(response: requests.Response | None) -> str:
     except ValueError:
         phrase = "error"
     return f"HTTP {response.status_code} {phrase}"
+
+
+def _seconds(retry_after: str | None) -> float | None:
+    """Retry-After in seconds; None when absent or not a number (an HTTP date is not expected)."""
+    try:
+        return max(0.0, float(retry_after or ""))
+    except ValueError:
+        return None
 
 
 def _timeout() -> float:

@@ -8,18 +8,24 @@ the answers ask for it.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from .. import settings
 from ..events import DEPLOYMENT, PULL_DEPLOYMENT, PULL_PARAMETERS, pull_schedule
-from ..flow import NEWSLETTER_LIMIT, newsletter_flow
+from ..flow import NEWSLETTER_LIMIT, newsletter_flow, subject_limits
 from .automation import delete_automations
 from .blocks import RESULT_STORAGE, RESULT_STORAGE_ENV
 from .job_variables import ecs_job_variables
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
+
+# Push runs at once, each an ECS task: a Europe-wide burst (a price per zone after the auction)
+# goes in waves of this many instead of one after another; newsletters of one subject still
+# take turns (flow.subject_lock). The daily pull runs alone.
+RUNS_AT_ONCE = 10
 
 
 def deployment_job_variables(outputs: Mapping[str, Any], image: str) -> dict[str, Any]:
@@ -40,7 +46,7 @@ def _runner_deployment(
         name=settings.PULL_DEPLOYMENT_NAME if pull else settings.DEPLOYMENT_NAME,
         work_pool_name=settings.WORK_POOL_NAME,
         job_variables=deployment_job_variables(outputs, image),
-        concurrency_limit=1,
+        concurrency_limit=1 if pull else RUNS_AT_ONCE,
         entrypoint_type=EntrypointType.MODULE_PATH,
         parameters=PULL_PARAMETERS if pull else {},
         schedules=[pull_schedule()] if pull else [],
@@ -49,12 +55,16 @@ def _runner_deployment(
 
 
 def ensure_deployment(outputs: Mapping[str, Any], image: str) -> str:
-    """The push deployment, which the automation runs, and the newsletter limit that its runs
-    and the pull deployment's share (set to 1 on every deploy)."""
+    """The push deployment, which the automation runs, and the subject locks that its runs and
+    the pull deployment's share (each set to 1 on every deploy)."""
     from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
 
     with get_client(sync_client=True) as client:
-        client.upsert_global_concurrency_limit_by_name(NEWSLETTER_LIMIT, limit=1)
+        for name in subject_limits():
+            client.upsert_global_concurrency_limit_by_name(name, limit=1)
+        with contextlib.suppress(ObjectNotFound):  # the one lock of template versions up to 0.2
+            client.delete_global_concurrency_limit_by_name(NEWSLETTER_LIMIT)
     return _ensure(_runner_deployment(outputs, image), DEPLOYMENT)
 
 

@@ -119,58 +119,55 @@ def colour(line: str) -> str:
 def chart_png(area: AreaSummary, title: str) -> bytes:
     """The production mix stacked (with the installed capacity as a line), or the load or the
     price as a line, over local time; the legend below the plot, never over the data."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # no display: in the image, in CI, in the local stack
-    from matplotlib import pyplot as plt
     from matplotlib.dates import DateFormatter
+    from matplotlib.figure import Figure
 
-    figure, axes = plt.subplots(figsize=(7.3, 3.4), dpi=100)
-    try:
-        # Local wall-clock times on the axis, as the readers live them.
-        chart = area.chart.set_axis(pd.DatetimeIndex(area.chart.index).tz_localize(None))
-        columns = [str(c) for c in chart.columns]
-        if area.stacked:
-            axes.stackplot(
-                chart.index,
-                *(chart[c].fillna(0).to_numpy() for c in chart.columns),
-                labels=columns,
-                colors=[colour(c) for c in columns],
-                linewidth=0,
-            )
-        else:
-            for column in chart.columns:
-                axes.plot(chart.index, chart[column], color=colour(str(column)), linewidth=1.6)
-        if area.capacity_mw:
-            axes.axhline(
-                area.capacity_mw,
-                color="#102a43",
-                linestyle="--",
-                linewidth=1,
-                label=f"Installed capacity ({area.capacity_mw:,.0f} MW)",
-            )
-        axes.set_title(f"{title}, {area.name}", fontsize=11, loc="left")
-        axes.set_ylabel(area.chart_unit)
-        axes.set_ylim(bottom=min(0.0, float(chart.min().min())))
-        axes.xaxis.set_major_formatter(DateFormatter("%a %H:%M"))  # type: ignore[no-untyped-call]
-        axes.grid(alpha=0.3)
-        handles, labels = axes.get_legend_handles_labels()
-        if len(labels) > 1 or area.capacity_mw:
-            axes.legend(
-                handles[::-1],  # top of the stack first, as it is drawn
-                labels[::-1],
-                fontsize=8,
-                ncols=min(3, len(labels)),
-                frameon=False,
-                loc="upper center",
-                bbox_to_anchor=(0.5, -0.3),  # below the slanted times
-            )
-        figure.autofmt_xdate()
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", metadata={"Software": None}, bbox_inches="tight")
-        return buffer.getvalue()
-    finally:
-        plt.close(figure)
+    # A Figure of its own, not pyplot's: no global state, so runs in threads may draw at once;
+    # the constrained layout fits the legend below in one drawing (bbox_inches="tight" drew twice).
+    figure = Figure(figsize=(7.3, 3.4), dpi=100, layout="constrained")
+    axes = figure.subplots()
+    # Local wall-clock times on the axis, as the readers live them.
+    chart = area.chart.set_axis(pd.DatetimeIndex(area.chart.index).tz_localize(None))
+    columns = [str(c) for c in chart.columns]
+    if area.stacked:
+        axes.stackplot(
+            chart.index,
+            *(chart[c].fillna(0).to_numpy() for c in chart.columns),
+            labels=columns,
+            colors=[colour(c) for c in columns],
+            linewidth=0,
+        )
+    else:
+        for column in chart.columns:
+            axes.plot(chart.index, chart[column], color=colour(str(column)), linewidth=1.6)
+    if area.capacity_mw:
+        axes.axhline(
+            area.capacity_mw,
+            color="#102a43",
+            linestyle="--",
+            linewidth=1,
+            label=f"Installed capacity ({area.capacity_mw:,.0f} MW)",
+        )
+    axes.set_title(f"{title}, {area.name}", fontsize=11, loc="left")
+    axes.set_ylabel(area.chart_unit)
+    axes.set_ylim(bottom=min(0.0, float(chart.min().min())))
+    axes.xaxis.set_major_formatter(DateFormatter("%a %H:%M"))  # type: ignore[no-untyped-call]
+    axes.grid(alpha=0.3)
+    handles, labels = axes.get_legend_handles_labels()
+    if len(labels) > 1 or area.capacity_mw:
+        axes.legend(
+            handles[::-1],  # top of the stack first, as it is drawn
+            labels[::-1],
+            fontsize=8,
+            ncols=min(3, len(labels)),
+            frameon=False,
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.3),  # below the slanted times
+        )
+    figure.autofmt_xdate()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
 
 
 def _chart_name(area: AreaSummary) -> str:

@@ -78,6 +78,7 @@ class Config:
             "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": str(settings.PULL_SCHEDULE).lower(),
             "PREFECT_SERVER_SERVICES_SCHEDULER_MAX_RUNS": "3",
             settings.INBOX_DIR_ENV: str(self.data_dir / "inbox"),
+            settings.SUBJECT_LOCKS_ENV: "process",  # every run is in the stack's one process
             # Prefect's own chatter stays at warnings; the runs' logs (console and UI) at INFO.
             "PREFECT_LOGGING_LEVEL": env.get("PREFECT_LOGGING_LEVEL", "WARNING"),
             **{

@@ -30,7 +30,10 @@ from .inbox import Inbox
 from .receiver import Receiver, emit, event_for
 from .servers import check_not_running, check_ports, prefect_server, smtp_server, stop_leftover
 
-SERVE_POLL_SECONDS = 0.25  # how often the served deployment looks for runs to start
+SERVE_POLL_SECONDS = 0.1  # how often the served deployment looks for runs to start
+# Runs at once: they overlap on I/O (the Prefect API, SMTP) while one draws; more would only
+# take turns at the interpreter's lock on a laptop's cores, and at SQLite's.
+RUNS_AT_ONCE = 4
 
 
 def run() -> int:
@@ -95,9 +98,11 @@ async def _serve(config: Config, receiver: Receiver) -> None:
 
     await _seed(config, EMAIL_BLOCK, RECIPIENTS_VARIABLE, RECIPIENTS_ENV)
     await _seed_api_key(API_KEY_BLOCK, API_KEY_ENV)
-    await _newsletter_limit()
+    _import_for_the_first_run()
+    # No deployment concurrency limit: RUNS_AT_ONCE bounds the runs here, without a write to
+    # SQLite per run; newsletters of one subject take turns in this process (flow.subject_lock).
     deployment = await newsletter_flow.ato_deployment(
-        name=settings.DEPLOYMENT_NAME, triggers=[trigger()], concurrency_limit=1
+        name=settings.DEPLOYMENT_NAME, triggers=[trigger()]
     )
     deployment_ids = [await deployment.aapply(), *await _pull_deployment(newsletter_flow)]
     await _crash_abandoned_runs(deployment_ids)
@@ -134,28 +139,35 @@ async def _pull_deployment(flow: Any) -> list[Any]:
 
 
 async def _run_scheduled(deployment_ids: list[Any], flow: Any) -> None:
-    """Serve the deployments in this process, one run at a time (each has concurrency limit 1).
+    """Serve the deployments in this process, up to RUNS_AT_ONCE runs at a time, each in a thread.
 
     Prefect's own runner starts every run in a fresh interpreter, which spends about three seconds
     importing Prefect and pandas again; here they are imported once, so a push is mailed in about
-    a second after its run is created. The price: runs wait for each other, a pull run for a push
-    run too (running them side by side is another issue's work).
+    a second after its run is created.
     """
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.objects import State
     from prefect.states import Pending
 
+    running: set[asyncio.Task[None]] = set()
     async with get_client() as client:
         while True:
+            if len(running) >= RUNS_AT_ONCE:
+                await asyncio.sleep(SERVE_POLL_SECONDS)
+                continue
             runs = await client.get_scheduled_flow_runs_for_deployments(
-                deployment_ids, scheduled_before=datetime.now(UTC)
+                deployment_ids,
+                scheduled_before=datetime.now(UTC),
+                limit=RUNS_AT_ONCE - len(running),
             )
             for flow_run in runs:
                 pending: State[Any] = Pending()
                 taken = await client.set_flow_run_state(flow_run.id, pending)
                 if taken.state is None or not taken.state.is_pending():
                     continue  # another process took it, or it was cancelled
-                await asyncio.to_thread(_run_one, flow, flow_run)
+                run = asyncio.create_task(asyncio.to_thread(_run_one, flow, flow_run))
+                running.add(run)
+                run.add_done_callback(running.discard)
             await asyncio.sleep(SERVE_POLL_SECONDS)
 
 
@@ -164,17 +176,30 @@ def _run_one(flow: Any, flow_run: Any) -> None:
     stack's: say so in one line and go on serving."""
     from prefect.client.schemas.objects import State
     from prefect.flow_engine import run_flow
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     try:
-        state = cast(
-            "State[Any]",
-            run_flow(flow, flow_run=flow_run, parameters=flow_run.parameters, return_type="state"),
-        )
+        # No heartbeats: its thread is joined at the run's end (up to a second), and a run the
+        # stack abandons is marked Crashed at the next start (_crash_abandoned_runs).
+        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            state = cast(
+                "State[Any]",
+                run_flow(
+                    flow, flow_run=flow_run, parameters=flow_run.parameters, return_type="state"
+                ),
+            )
     except Exception as error:  # the engine itself failed (the server went away, say)
         print(f"run {flow_run.name} crashed: {error!r}; still serving", flush=True)
         return
     if not state.is_completed():
         print(f"run {flow_run.name} ended {state.name}: {state.message}; still serving", flush=True)
+
+
+def _import_for_the_first_run() -> None:
+    """What a run imports late, imported before the first push: it would cost that run 0.5 s."""
+    import entsoe.mappings  # noqa: F401
+    import matplotlib.figure  # noqa: F401
+    import prefect_email  # noqa: F401
 
 
 async def _crash_abandoned_runs(deployment_ids: list[Any]) -> None:
@@ -215,16 +240,6 @@ async def _seed(config: Config, block: str, variable: str, recipients_env: str) 
         await Variable.aset(variable, split_addresses(wanted), overwrite=True)
     elif await Variable.aget(variable, default=[]) == []:
         await Variable.aset(variable, list(settings.RECIPIENTS))
-
-
-async def _newsletter_limit() -> None:
-    """The limit the flow takes around each newsletter, as deploy makes it in the cloud."""
-    from prefect.client.orchestration import get_client
-
-    from ..flow import NEWSLETTER_LIMIT
-
-    async with get_client() as client:
-        await client.upsert_global_concurrency_limit_by_name(NEWSLETTER_LIMIT, limit=1)
 
 
 async def _seed_api_key(block: str, key_env: str) -> None:
