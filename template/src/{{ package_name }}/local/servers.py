@@ -74,11 +74,15 @@ def smtp_server(config: Config) -> Iterator[None]:
         controller.stop()
 
 
+SERVER_MODULE = f"{__package__}.prefect_server"  # python -m SERVER_MODULE server start
+
+
 @contextlib.contextmanager
 def prefect_server(config: Config) -> Iterator[None]:
-    """`prefect server start` in its own process group, stopped with everything it started."""
+    """`prefect server start` in its own process group, stopped with everything it started;
+    its SQLite transactions wait for each other instead of failing (prefect_server.py)."""
     log = config.server_log.open("ab")
-    command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1"]
+    command = [sys.executable, "-m", SERVER_MODULE, "server", "start", "--host", "127.0.0.1"]
     process = subprocess.Popen(  # noqa: S603 (our own interpreter, fixed arguments)
         [*command, "--port", str(config.prefect_port)],
         stdout=log,
@@ -140,7 +144,11 @@ def stop_leftover(config: Config) -> None:
     """A stack that was killed outright leaves its Prefect server behind: stop that one first.
     Only when the pid file names the stack that started it, and that stack is gone."""
     server, stack = _pids(config)
-    if not (server and stack) or _runs(stack, b"local") or not _runs(server, b"prefect", b"server"):
+    if (
+        not (server and stack)
+        or _runs(stack, b"local")
+        or not _runs(server, SERVER_MODULE.encode())
+    ):
         return  # nothing left over, or its stack still runs it
     with contextlib.suppress(ProcessLookupError):
         os.killpg(server, signal.SIGKILL)
