@@ -94,6 +94,8 @@ def _require_server(config: Config) -> None:
 
 async def _serve(config: Config, receiver: Receiver) -> None:
     """Register the deployment with its trigger and run what it schedules; replay; say ready."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
     from ..flow import newsletter_flow  # Prefect reads its settings once, on import
 
     await _seed(config, EMAIL_BLOCK, RECIPIENTS_VARIABLE, RECIPIENTS_ENV)
@@ -106,7 +108,11 @@ async def _serve(config: Config, receiver: Receiver) -> None:
     )
     deployment_ids = [await deployment.aapply(), *await _pull_deployment(newsletter_flow)]
     await _crash_abandoned_runs(deployment_ids)
-    serving = asyncio.create_task(_run_scheduled(deployment_ids, newsletter_flow))
+    # No heartbeats: their thread is joined at each run's end (up to a second), and a run the
+    # stack abandons is marked Crashed at its next start (_crash_abandoned_runs). Set once here:
+    # the runs' threads inherit it, and a copy of Prefect's settings per run costs CPU.
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        serving = asyncio.create_task(_run_scheduled(deployment_ids, newsletter_flow))
     receiver.ready.set()
     await asyncio.to_thread(replay, config)
     print(
@@ -176,18 +182,12 @@ def _run_one(flow: Any, flow_run: Any) -> None:
     stack's: say so in one line and go on serving."""
     from prefect.client.schemas.objects import State
     from prefect.flow_engine import run_flow
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     try:
-        # No heartbeats: its thread is joined at the run's end (up to a second), and a run the
-        # stack abandons is marked Crashed at the next start (_crash_abandoned_runs).
-        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-            state = cast(
-                "State[Any]",
-                run_flow(
-                    flow, flow_run=flow_run, parameters=flow_run.parameters, return_type="state"
-                ),
-            )
+        state = cast(
+            "State[Any]",
+            run_flow(flow, flow_run=flow_run, parameters=flow_run.parameters, return_type="state"),
+        )
     except Exception as error:  # the engine itself failed (the server went away, say)
         print(f"run {flow_run.name} crashed: {error!r}; still serving", flush=True)
         return
