@@ -17,7 +17,7 @@ own. No docker and no AWS here, so the run is modelled from parts:
 Printed: those figures; the time to the last newsletter and the ECS tasks for a burst of 40 and
 of every zone, today (deployment concurrency limit 1: one run after the other) and with
 RUNS_AT_ONCE runs at a time (the push deployment's limit, read from the project's
-cloud/deployment.py or settings.py; 10 when neither has it); then what a month of every zone
+cloud/deployment.py); then what a month of every zone
 costs at eu-central-1 list prices, the figures the project's docs/infrastructure.md quotes.
 No targets: a model, not a measurement of the cloud.
 """
@@ -41,7 +41,6 @@ import yaml
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 BURSTS = (40, None)  # None: every zone of the questionnaire
-RUNS_AT_ONCE_DEFAULT = 10  # the new design's deployment concurrency limit, where none is found
 COLD_PROCESSES = 2  # fresh processes per document type: import and first-document samples
 WARM_REPEATS = 4  # documents after the first, in each of those processes
 MB = 1e6
@@ -338,12 +337,12 @@ def main(project: Path) -> int:
 def push_limit(package: Path) -> tuple[int, str]:
     """RUNS_AT_ONCE as the project sets it (read, not imported: deployment.py imports prefect),
     and where it was found."""
-    for module in ("cloud/deployment.py", "settings.py"):
-        path = package / module
-        found = re.search(r"^RUNS_AT_ONCE = (\d+)", path.read_text(), re.MULTILINE)
-        if found:
-            return int(found.group(1)), f"RUNS_AT_ONCE in {module}"
-    return RUNS_AT_ONCE_DEFAULT, "assumed: the project sets no RUNS_AT_ONCE"
+    found = re.search(
+        r"^RUNS_AT_ONCE = (\d+)", (package / "cloud/deployment.py").read_text(), re.MULTILINE
+    )
+    if not found:
+        raise SystemExit("error: no RUNS_AT_ONCE in cloud/deployment.py")
+    return int(found.group(1)), "RUNS_AT_ONCE in cloud/deployment.py"
 
 
 def image_environment(project: Path) -> Path:
