@@ -16,21 +16,23 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.client.schemas.objects import State
 from prefect.concurrency.sync import concurrency
+from prefect.events import emit_event
 from prefect.futures import wait
 from prefect.states import Completed
 
 from . import settings
 from .adapters import delivery, rest_api
 from .adapters.kept_body import read_kept
-from .core import documents, identity, pull, push, summary
+from .core import alerts, deadline, documents, identity, pull, push, summary
 from .core.errors import BadInput
 from .core.newsletter import Letter, render
-from .core.zones import local_time
+from .core.zones import area_name, local_time
 
 GENERATION_TYPES = ("A69", "A71", "A75")  # their newsletters give shares of installed capacity
 # Newsletters of one subject (type, zones, period: core/identity.py) take turns, so that a push and
@@ -71,6 +73,10 @@ class DeliveryFailed(RuntimeError):
     """Some recipients could not be served after retries (the others were)."""
 
 
+def _recipient_key(recipient: str) -> str:
+    return hashlib.sha256(recipient.lower().encode()).hexdigest()[:16]
+
+
 def extract(body: str, reference: str | None = None) -> push.Push:
     """The document inside the push: read from where the receiver kept it, or the body itself
     when ENTSO-E posted straight to the Prefect webhook."""
@@ -109,6 +115,8 @@ def summarise(
     for area in result.areas:
         for note in area.notes:
             logger.warning("%s: %s", area.name, note)
+    for problem in result.problems:  # for the operators: the alert says it too
+        logger.warning("%s", problem)
     return result
 
 
@@ -163,8 +171,7 @@ def capacities(document: documents.Document) -> dict[str, summary.Capacity] | No
 
 
 def _delivery_key(context: Any, parameters: dict[str, Any]) -> str:
-    recipient = hashlib.sha256(parameters["recipient"].lower().encode()).hexdigest()[:16]
-    return f"newsletter-{parameters['document_key']}-{recipient}"
+    return f"newsletter-{parameters['document_key']}-{_recipient_key(parameters['recipient'])}"
 
 
 @task(
@@ -181,6 +188,54 @@ def deliver(letter: Letter, recipient: str, document_key: str) -> str:
     return recipient
 
 
+@task(
+    name="alert",
+    task_run_name="alert {recipient}",
+    cache_key_fn=lambda context, parameters: (
+        f"alert-{parameters['alert'].key}-{_recipient_key(parameters['recipient'])}"
+    ),
+    persist_result=True,
+    retries=2,
+    retry_delay_seconds=[1, 5],
+)
+def mail_alert(alert: alerts.Alert, recipient: str) -> str:
+    delivery.send(alert.email(settings.SENDER, recipient))
+    get_run_logger().warning("alerted %s: %s", recipient, alert.subject)
+    return recipient
+
+
+def send_alert(alert: alerts.Alert) -> list[str]:
+    """An alert to each alert recipient once (contract 8), never to the newsletter's readers;
+    DeliveryFailed when some could not be mailed."""
+    valid, invalid = delivery.recipients(alerts=True)
+    for address in invalid:
+        get_run_logger().warning("not alerting %r: not an email address", address)
+    futures = [mail_alert.submit(alert, recipient) for recipient in valid]
+    wait(futures)
+    failed = [r for r, f in zip(valid, futures, strict=True) if f.state.is_failed()]
+    if failed:
+        raise DeliveryFailed(f"alert {alert.subject!r} not sent to {failed}")
+    return valid
+
+
+def _market_today() -> Any:
+    return deadline.market_today(datetime.now(UTC))
+
+
+def record(event: str, document: documents.Document) -> None:
+    """An event per zone of the document, naming its days: what the deadline check and
+    `status` read (core/deadline.py)."""
+    for zone, days in deadline.arrivals(document).items():
+        emit_event(
+            event,
+            resource={
+                "prefect.resource.id": deadline.resource_id(document.type or "", zone),
+                "prefect.resource.name": f"{document.type} {area_name(zone)}",
+            },
+            payload={"days": days},
+        )
+
+
 @flow(name=settings.FLOW_NAME, log_prints=True)
 def newsletter_flow(
     reference: str = "",
@@ -189,15 +244,17 @@ def newsletter_flow(
     size: int = 0,
     body: str = "",
     pull_day: str = "",
+    pull_only: list[str] | None = None,
 ) -> State[Any] | list[str]:
     """Take the document that ENTSO-E pushed, summarise it and mail the newsletter.
 
     `reference` names the body the receiver kept (`s3://...` or a path), `receipt` the push, and
     `size` its bytes; `body` is the push itself when ENTSO-E posted to the Prefect webhook.
-    `pull_day` ("next" or YYYY-MM-DD) asks the REST API instead, for each chosen type and zone.
+    `pull_day` ("next" or YYYY-MM-DD) asks the REST API instead, for each chosen type and zone;
+    `pull_only` for these alone ("TYPE/ZONE/YYYY-MM-DD", what a missed deadline lacks).
     """
-    if pull_day:
-        return pull_documents(pull_day)
+    if pull_day or pull_only:
+        return pull_documents(pull_day, pull_only or [])
     get_run_logger().info(
         "push %s received (%s, %d bytes%s)",
         receipt or "",
@@ -224,9 +281,12 @@ def newsletter(data: bytes) -> State[Any] | list[str]:
         message = "nobody mailed: the document holds none of the project's bidding zones"
         logger.info(message)
         return Completed(message=message)
+    record(deadline.ARRIVED_EVENT, document)
     subject_key = identity.subject(document)
     with subject_lock(subject_key):
-        return mail(document, subject_key)
+        served = mail(document, subject_key)
+    record(deadline.MAILED_EVENT, document)
+    return served
 
 
 def mail(document: documents.Document, subject_key: str) -> list[str]:
@@ -235,6 +295,11 @@ def mail(document: documents.Document, subject_key: str) -> list[str]:
     content_key = identity.content(document)
     revised = first_content(subject_key, content_key) != content_key
     result = summarise(document, capacities(document), revised)
+    if result.problems:  # the readers' newsletter goes without the part; operators hear why
+        try:
+            send_alert(alerts.problems(document.type or "", result.problems, _market_today()))
+        except DeliveryFailed as not_alerted:
+            logger.error("%s", not_alerted)
     letter = render_letter(result, document.mrid or content_key)
     key = f"{subject_key}-{content_key}"
     valid, invalid = delivery.recipients()
@@ -269,12 +334,15 @@ PULL_WORKERS = 4
 PULL_SPACING = 0.2  # seconds
 
 
-def pull_documents(pull_day: str) -> State[Any]:
-    """Ask the REST API for each chosen type and zone, PULL_WORKERS at a time (a progress line per
-    request), then run every document through the same pipeline as a push, one after another. A
-    missing document is a warning."""
+def pull_documents(pull_day: str, only: list[str]) -> State[Any]:
+    """Ask the REST API for each chosen type and zone (or `only` these), PULL_WORKERS at a time
+    (a progress line per request), then run every document through the same pipeline as a push,
+    one after another. A missing document is a warning."""
     logger = get_run_logger()
-    wanted = pull.requests_for(pull_day, pull.today())
+    if only:
+        wanted = [pull.Request.from_key(key) for key in only]
+    else:
+        wanted = pull.requests_for(pull_day, pull.today())
     for kind in sorted({request.document_type for request in wanted} - set(rest_api.PULL_QUERIES)):
         logger.warning("%s is not pulled: entsoe-py has no query for it (pushes still work)", kind)
     wanted = [request for request in wanted if request.document_type in rest_api.PULL_QUERIES]

@@ -7,6 +7,7 @@ records see to that.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 from . import settings
@@ -15,8 +16,17 @@ from .receiving import Received
 PAGE = 200
 
 
-async def receipts_taken() -> set[str]:
-    """Receipts of the pushes whose flow run completed, from the Prefect API in use."""
+def kept_since(receipt: str) -> dt.datetime | None:
+    """When a push was kept: both hosts begin its receipt with the UTC time of it."""
+    try:
+        return dt.datetime.strptime(receipt[:22], "%Y%m%dT%H%M%S%fZ").replace(tzinfo=dt.UTC)
+    except ValueError:
+        return None
+
+
+async def receipts_taken(started: bool = False) -> set[str]:
+    """Receipts of the pushes whose flow run completed (or, `started`, that any run took), from
+    the Prefect API in use."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowFilter, FlowFilterName
 
@@ -31,7 +41,7 @@ async def receipts_taken() -> set[str]:
             )
             for flow_run in runs:
                 completed = flow_run.state is not None and flow_run.state.is_completed()
-                if completed and flow_run.parameters.get("receipt"):
+                if (started or completed) and flow_run.parameters.get("receipt"):
                     taken.add(str(flow_run.parameters["receipt"]))
             if len(runs) < PAGE:
                 return taken

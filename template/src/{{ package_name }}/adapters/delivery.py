@@ -16,6 +16,9 @@ from .. import settings
 
 RECIPIENTS_VARIABLE = f"{settings.PROJECT_SLUG}-recipients"
 RECIPIENTS_ENV = "PIPELINE_RECIPIENTS"
+# Alerts (contract 8): their own Variable, seeded from the answers' alert_recipients.
+ALERT_RECIPIENTS_VARIABLE = f"{settings.PROJECT_SLUG}-alert-recipients"
+ALERT_RECIPIENTS_ENV = "PIPELINE_ALERT_RECIPIENTS"
 EMAIL_BLOCK = f"{settings.PROJECT_SLUG}-smtp"
 
 _ADDRESS = re.compile(r"[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[A-Za-z]{2,}")
@@ -25,14 +28,20 @@ def is_address(address: object) -> bool:
     return isinstance(address, str) and _ADDRESS.fullmatch(address) is not None
 
 
-def recipients() -> tuple[list[str], list[str]]:
-    """(valid, invalid) addresses, each once, in the order given."""
+def recipients(alerts: bool = False) -> tuple[list[str], list[str]]:
+    """(valid, invalid) addresses of the newsletter, or of the alerts, each once, in the order
+    given."""
     from prefect.variables import Variable
 
-    configured: object = Variable.get(RECIPIENTS_VARIABLE, default=None)
+    variable, env, answered = (
+        (ALERT_RECIPIENTS_VARIABLE, ALERT_RECIPIENTS_ENV, settings.ALERT_RECIPIENTS)
+        if alerts
+        else (RECIPIENTS_VARIABLE, RECIPIENTS_ENV, settings.RECIPIENTS)
+    )
+    configured: object = Variable.get(variable, default=None)
     if configured is None:
-        fallback = os.environ.get(RECIPIENTS_ENV)
-        configured = split_addresses(fallback) if fallback else list(settings.RECIPIENTS)
+        fallback = os.environ.get(env)
+        configured = split_addresses(fallback) if fallback else list(answered)
     if not isinstance(configured, list):
         configured = [configured]
     seen = list(dict.fromkeys(str(a).strip() for a in configured))

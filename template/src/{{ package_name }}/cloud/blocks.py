@@ -81,16 +81,22 @@ def save_entsoe_secret() -> str:
 
 
 def seed_recipients() -> str:
+    """The newsletter's and the alerts' recipients, each Variable unless it exists."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.actions import VariableCreate
 
+    outcomes = []
     with get_client(sync_client=True) as client:
-        if client.read_variable_by_name(delivery.RECIPIENTS_VARIABLE) is not None:
-            return "kept: it exists (edit it in Prefect, not here)"
-        client.create_variable(
-            VariableCreate(name=delivery.RECIPIENTS_VARIABLE, value=list(settings.RECIPIENTS))
-        )
-    return "created"
+        for name, answered in (
+            (delivery.RECIPIENTS_VARIABLE, settings.RECIPIENTS),
+            (delivery.ALERT_RECIPIENTS_VARIABLE, settings.ALERT_RECIPIENTS),
+        ):
+            if client.read_variable_by_name(name) is not None:
+                outcomes.append(f"kept {name}: it exists (edit it in Prefect, not here)")
+                continue
+            client.create_variable(VariableCreate(name=name, value=list(answered)))
+            outcomes.append(f"created {name}")
+    return "; ".join(outcomes)
 
 
 def delete_stack_blocks() -> str:

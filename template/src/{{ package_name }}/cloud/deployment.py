@@ -1,9 +1,10 @@
-"""The deployments of the flow, each kept as one.
+"""The deployments, each kept as one.
 
 Prefect's `apply()` deletes and recreates a deployment's automation (automation.py), and pushes
 that arrive meanwhile start nothing: so an existing deployment is updated in place. The pull
-deployment (pull mode) is the same flow on a daily schedule, with no trigger; it exists only while
-the answers ask for it.
+deployment is the same flow with no trigger: on a daily schedule in pull mode, and always there
+for the watch's fallback when a deadline passes. The watch deployment (watch.py) checks the
+deadline on its schedule and alerts about failed runs through its automation.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import TYPE_CHECKING, Any, cast
 from .. import settings
 from ..events import DEPLOYMENT, PULL_DEPLOYMENT, PULL_PARAMETERS, pull_schedule
 from ..flow import NEWSLETTER_LIMIT, newsletter_flow, subject_limits
-from .automation import delete_automations
+from ..watch import WATCH_DEPLOYMENT, schedules, watch_flow
+from .automation import WATCH_AUTOMATION, delete_automations
 from .blocks import RESULT_STORAGE, RESULT_STORAGE_ENV
 from .job_variables import ecs_job_variables
 
@@ -36,21 +38,33 @@ def deployment_job_variables(outputs: Mapping[str, Any], image: str) -> dict[str
 
 
 def _runner_deployment(
-    outputs: Mapping[str, Any], image: str, pull: bool = False
+    outputs: Mapping[str, Any], image: str, kind: str = "push"
 ) -> RunnerDeployment:
     from prefect.types.entrypoint import EntrypointType
 
     # A module path, not a file path: the image installs the package. No triggers here: the
     # automation step keeps the trigger's automation (apply() would delete and recreate it).
-    deployment = newsletter_flow.to_deployment(
-        name=settings.PULL_DEPLOYMENT_NAME if pull else settings.DEPLOYMENT_NAME,
-        work_pool_name=settings.WORK_POOL_NAME,
-        job_variables=deployment_job_variables(outputs, image),
-        concurrency_limit=1 if pull else RUNS_AT_ONCE,
-        entrypoint_type=EntrypointType.MODULE_PATH,
-        parameters=PULL_PARAMETERS if pull else {},
-        schedules=[pull_schedule()] if pull else [],
-    )
+    common: dict[str, Any] = {
+        "work_pool_name": settings.WORK_POOL_NAME,
+        "job_variables": deployment_job_variables(outputs, image),
+        "entrypoint_type": EntrypointType.MODULE_PATH,
+    }
+    if kind == "watch":
+        deployment = watch_flow.to_deployment(
+            name=settings.WATCH_DEPLOYMENT_NAME,
+            concurrency_limit=RUNS_AT_ONCE,
+            schedules=schedules(),
+            **common,
+        )
+    else:
+        pull = kind == "pull"
+        deployment = newsletter_flow.to_deployment(
+            name=settings.PULL_DEPLOYMENT_NAME if pull else settings.DEPLOYMENT_NAME,
+            concurrency_limit=1 if pull else RUNS_AT_ONCE,
+            parameters=PULL_PARAMETERS if pull else {},
+            schedules=[pull_schedule()] if pull and settings.PULL_SCHEDULE else [],
+            **common,
+        )
     return cast("RunnerDeployment", deployment)  # called from sync code: not a coroutine
 
 
@@ -69,11 +83,14 @@ def ensure_deployment(outputs: Mapping[str, Any], image: str) -> str:
 
 
 def ensure_pull_deployment(outputs: Mapping[str, Any], image: str) -> str:
-    """The pull deployment when the answers ask for it; otherwise none (one left by an earlier
-    answer is deleted)."""
-    if not settings.PULL_SCHEDULE:
-        return f"off: {_delete(PULL_DEPLOYMENT)}"
-    return _ensure(_runner_deployment(outputs, image, pull=True), PULL_DEPLOYMENT)
+    """The pull deployment: scheduled in pull mode, else run only by the watch's fallback."""
+    return _ensure(_runner_deployment(outputs, image, "pull"), PULL_DEPLOYMENT)
+
+
+def ensure_watch_deployment(outputs: Mapping[str, Any], image: str) -> str:
+    """The watch deployment: the deadline check on its schedule; its automation (the failed-run
+    trigger) is the automation step's."""
+    return _ensure(_runner_deployment(outputs, image, "watch"), WATCH_DEPLOYMENT)
 
 
 def _ensure(wanted: RunnerDeployment, full_name: str) -> str:
@@ -131,5 +148,10 @@ def delete_deployment() -> str:
 
 
 def delete_pull_deployment() -> str:
-    """Also when the answers no longer ask for pull: a leftover is removed all the same."""
     return _delete(PULL_DEPLOYMENT)
+
+
+def delete_watch_deployment() -> str:
+    """The watch deployment, then any automation of its trigger left behind."""
+    outcome = _delete(WATCH_DEPLOYMENT)
+    return f"{outcome}; {delete_automations(WATCH_AUTOMATION)} leftover automation(s) deleted"

@@ -30,6 +30,20 @@ class Request:
     def __str__(self) -> str:
         return f"{self.document_type} of {self.zone} for {self.day.isoformat()}"
 
+    @property
+    def key(self) -> str:
+        """TYPE/ZONE/YYYY-MM-DD: how a run's parameters name it."""
+        return f"{self.document_type}/{self.zone}/{self.day.isoformat()}"
+
+    @classmethod
+    def from_key(cls, key: str) -> Request:
+        kind, _, rest = key.partition("/")
+        zone, _, day = rest.partition("/")
+        try:
+            return cls(kind, zone, dt.date.fromisoformat(day))
+        except ValueError:
+            raise BadInput(f"a pull request is TYPE/ZONE/YYYY-MM-DD, got {key!r}") from None
+
 
 def today() -> dt.date:
     return dt.datetime.now(ZoneInfo(settings.PULL_TIMEZONE)).date()

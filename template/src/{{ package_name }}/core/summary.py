@@ -2,7 +2,8 @@
 
 Each document type maps to one summariser in `SUMMARISERS`; a fork adds a type with one entry here
 (and one in `documents.REGISTRY`). Overlapping TimeSeries (the same interval of the same series
-given twice) are counted once, and the summary says so.
+given twice) are counted once, and the summary says so. What the readers need not know (installed
+capacity that could not be had, and why) is in `Summary.problems`, for the operators alone.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from .processes import title
 from .zones import area_name, area_timezone
 
 # Per zone: installed capacity by production type (psrType -> MW), or why it is unavailable.
-Capacity = Mapping[str, float] | str
+Installed = Mapping[str, float]
+Capacity = Installed | str
 PEAK_HOURS = (8, 20)  # the market's peak block: 08:00-20:00 local time
 SERIES_KEYS = ["area", "direction", "psr_type"]
 
@@ -51,7 +53,7 @@ class AreaSummary:
     timezone: str
     facts: tuple[Fact, ...]
     table: Table | None  # one row per production type
-    notes: tuple[str, ...]  # what a reader must know: overlaps, capacity unavailable
+    notes: tuple[str, ...]  # what a reader must know about the data: overlaps, resolutions
     chart: pd.DataFrame  # index: local start of each interval; one column per series drawn
     chart_unit: str
     stacked: bool  # a production mix, stacked; else lines
@@ -66,6 +68,9 @@ class Summary:
     last_day: pd.Timestamp
     areas: tuple[AreaSummary, ...]
     revised: bool = False
+    # For the operators, never the readers: one line per zone whose installed capacity the
+    # newsletter leaves out, naming the zone and why.
+    problems: tuple[str, ...] = ()
 
     @property
     def subject(self) -> str:
@@ -91,16 +96,22 @@ def summarise(
     document: Document, capacities: Mapping[str, Capacity] | None = None, revised: bool = False
 ) -> Summary:
     """The facts of a document with data (not an acknowledgement). `capacities` (per zone) adds
-    shares of installed capacity to generation; None leaves capacity out."""
+    shares of installed capacity to generation; None leaves capacity out, and so does a zone's
+    reason it is unavailable, which goes to `problems` instead."""
     if document.type is None or document.frame.empty:
         raise ValueError("only a document with data can be summarised")
     frame = document.frame
-    areas = []
+    areas, problems = [], []
     for area, rows in frame.groupby("area", sort=False):
         timezone = area_timezone(str(area))
         local = rows.assign(timestamp=rows["timestamp"].dt.tz_convert(timezone))
         unique, overlaps = without_overlaps(local)
         capacity = capacities.get(str(area)) if capacities is not None else None
+        if isinstance(capacity, str):
+            problems.append(
+                f"Installed capacity of {area_name(str(area))} ({area}) unavailable: {capacity}"
+            )
+            capacity = None
         said = SUMMARISERS[document.type](unique, capacity)
         areas.append(
             AreaSummary(
@@ -127,6 +138,7 @@ def summarise(
         local_days.max(),
         tuple(areas),
         revised,
+        tuple(problems),
     )
 
 
@@ -168,7 +180,7 @@ def _line(psr_type: object, direction: object) -> str:
     return f"{name} (consumption)" if direction == "out" else name
 
 
-def _generation(rows: pd.DataFrame, capacity: Capacity | None) -> _Said:
+def _generation(rows: pd.DataFrame, installed: Installed | None) -> _Said:
     """Per production type: peak, mean, energy, share of energy and of installed capacity."""
     rows = rows.assign(
         line=[_line(p, d) for p, d in zip(rows["psr_type"], rows["direction"], strict=True)]
@@ -178,7 +190,6 @@ def _generation(rows: pd.DataFrame, capacity: Capacity | None) -> _Said:
     energies = {line: _energy(part) for line, part in by_line.items()}
     produced = {k: v for k, v in energies.items() if not k.endswith("(consumption)")}
     total = sum(produced.values())
-    installed = capacity if capacity is not None and not isinstance(capacity, str) else None
     types = {_line(p, None): p for p in rows["psr_type"].dropna().unique()}
     table_rows, drawn_capacity = [], 0.0
     for line in sorted(by_line, key=lambda name: (name not in produced, -energies[name])):
@@ -207,16 +218,12 @@ def _generation(rows: pd.DataFrame, capacity: Capacity | None) -> _Said:
         Fact("Energy", _energy_text(total)),
         Fact("Peak", f"{_number(stack.max())} {unit} at {_clock(stack.idxmax())}"),
     ]
-    notes = []
     if installed is not None and drawn_capacity:
         facts.append(Fact("Installed capacity", f"{_number(drawn_capacity)} MW (ENTSO-E, A68)"))
-    elif isinstance(capacity, str):
-        notes.append(f"Installed capacity unavailable: {capacity}")
-        facts.append(Fact("Installed capacity", "unavailable"))
     return _Said(
         tuple(facts),
         Table(tuple(columns), tuple(table_rows)),
-        tuple(notes),
+        (),
         mix,
         unit,
         True,
@@ -232,7 +239,7 @@ def _capacity_of(line: str, types: Mapping[str, object], installed: Mapping[str,
     return float(installed.get(str(code), 0.0)) if code else 0.0
 
 
-def _load(rows: pd.DataFrame, capacity: Capacity | None) -> _Said:
+def _load(rows: pd.DataFrame, installed: Installed | None) -> _Said:
     """Minimum and maximum, with their times; mean, energy and the horizon covered."""
     unit = _power_unit(rows)
     series = _series(rows)
@@ -246,7 +253,7 @@ def _load(rows: pd.DataFrame, capacity: Capacity | None) -> _Said:
     return _Said(facts, None, (), series.to_frame("Load"), unit, False, None)
 
 
-def _prices(rows: pd.DataFrame, capacity: Capacity | None) -> _Said:
+def _prices(rows: pd.DataFrame, installed: Installed | None) -> _Said:
     """Base and peak averages beside min and max; the hours with a negative price."""
     unit = str(rows["unit"].iloc[0]).replace("MWH", "MWh") if rows["unit"].notna().any() else ""
     series = _series(rows)
@@ -271,7 +278,7 @@ def _prices(rows: pd.DataFrame, capacity: Capacity | None) -> _Said:
     return _Said(tuple(facts), None, (), series.to_frame("Price"), unit, False, None)
 
 
-SUMMARISERS: dict[str, Callable[[pd.DataFrame, Capacity | None], _Said]] = {
+SUMMARISERS: dict[str, Callable[[pd.DataFrame, Installed | None], _Said]] = {
     "A69": _generation,
     "A71": _generation,
     "A75": _generation,

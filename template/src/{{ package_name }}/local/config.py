@@ -73,9 +73,11 @@ class Config:
             "PREFECT_LOCAL_STORAGE_PATH": str(self.data_dir / "results"),
             "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false",
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-            # It makes the runs of the pull deployment's schedule (nothing else is scheduled), for
+            # It makes the runs of the pull deployment's and the deadline check's schedules, for
             # the next three days only: 100 by default.
-            "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": str(settings.PULL_SCHEDULE).lower(),
+            "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": str(
+                settings.PULL_SCHEDULE or settings.PUSH_DEADLINE != "off"
+            ).lower(),
             "PREFECT_SERVER_SERVICES_SCHEDULER_MAX_RUNS": "3",
             settings.INBOX_DIR_ENV: str(self.data_dir / "inbox"),
             settings.SUBJECT_LOCKS_ENV: "process",  # every run is in the stack's one process

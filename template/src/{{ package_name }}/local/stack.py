@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import os
 import signal
 from collections.abc import Iterator
@@ -20,11 +21,19 @@ from typing import Any, cast
 import httpx
 
 from .. import settings
-from ..adapters.delivery import EMAIL_BLOCK, RECIPIENTS_ENV, RECIPIENTS_VARIABLE, split_addresses
+from ..adapters.delivery import (
+    ALERT_RECIPIENTS_ENV,
+    ALERT_RECIPIENTS_VARIABLE,
+    EMAIL_BLOCK,
+    RECIPIENTS_ENV,
+    RECIPIENTS_VARIABLE,
+    split_addresses,
+)
 from ..adapters.rest_api import API_KEY_BLOCK, API_KEY_ENV
+from ..core.alerts import WAITING_ALERT_AFTER
 from ..core.errors import BadInput
-from ..events import PULL_DEPLOYMENT, PULL_PARAMETERS, pull_schedule, trigger
-from ..replay import not_taken, receipts_taken
+from ..events import PULL_PARAMETERS, pull_schedule, trigger
+from ..replay import kept_since, not_taken, receipts_taken
 from .config import PREFECT_PORT_ENV, Config
 from .inbox import Inbox
 from .receiver import Receiver, emit, event_for
@@ -34,6 +43,10 @@ SERVE_POLL_SECONDS = 0.1  # how often the served deployment looks for runs to st
 # Runs at once: they overlap on I/O (the Prefect API, SMTP) while one draws; more would only
 # take turns at the interpreter's lock on a laptop's cores, and at SQLite's.
 RUNS_AT_ONCE = 4
+# While the stack runs, kept pushes that no run has taken are replayed this often (a push the
+# receiver could not emit, the server being busy or down) once they are REPLAY_AFTER old.
+REPLAY_EVERY = 60.0  # seconds
+REPLAY_AFTER = dt.timedelta(minutes=1)
 
 
 def run() -> int:
@@ -81,6 +94,40 @@ def replay(config: Config | None = None) -> int:
     return 0
 
 
+async def _replay_on_schedule(config: Config) -> None:
+    """Every REPLAY_EVERY: replay the kept pushes that no run ever took, and alert (through the
+    watch deployment) when a push has waited longer than WAITING_ALERT_AFTER for a completed run."""
+    inbox = Inbox(config.data_dir)
+    while True:
+        await asyncio.sleep(REPLAY_EVERY)
+        now = datetime.now(UTC)
+        kept = inbox.pending()
+        started, completed = await receipts_taken(started=True), await receipts_taken()
+        old = [r for r in kept if now - (kept_since(r.receipt) or now) > REPLAY_AFTER]
+        never_run = not_taken(old, started)
+        for received in never_run:
+            await asyncio.to_thread(emit, config.api_url, event_for(received))
+        waiting = [
+            r.receipt
+            for r in not_taken(old, completed)
+            if now - (kept_since(r.receipt) or now) > WAITING_ALERT_AFTER
+        ]
+        if never_run:
+            print(f"replayed {len(never_run)} push(es) no run had taken", flush=True)
+        if waiting:
+            await _run_watch({"waiting": waiting, "replayed": len(never_run)})
+
+
+async def _run_watch(parameters: dict[str, Any]) -> None:
+    from prefect.client.orchestration import get_client
+
+    from ..watch import WATCH_DEPLOYMENT
+
+    async with get_client() as client:
+        deployment = await client.read_deployment_by_name(WATCH_DEPLOYMENT)
+        await client.create_flow_run_from_deployment(deployment.id, parameters=parameters)
+
+
 def _require_server(config: Config) -> None:
     """Replay asks the stack's Prefect server which pushes were taken: without it, say so."""
     try:
@@ -96,9 +143,14 @@ async def _serve(config: Config, receiver: Receiver) -> None:
     """Register the deployment with its trigger and run what it schedules; replay; say ready."""
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
+    from .. import watch
     from ..flow import newsletter_flow  # Prefect reads its settings once, on import
 
-    await _seed(config, EMAIL_BLOCK, RECIPIENTS_VARIABLE, RECIPIENTS_ENV)
+    await _seed_smtp(config, EMAIL_BLOCK)
+    await _seed_recipients(RECIPIENTS_VARIABLE, RECIPIENTS_ENV, settings.RECIPIENTS)
+    await _seed_recipients(
+        ALERT_RECIPIENTS_VARIABLE, ALERT_RECIPIENTS_ENV, settings.ALERT_RECIPIENTS
+    )
     await _seed_api_key(API_KEY_BLOCK, API_KEY_ENV)
     _import_for_the_first_run()
     # No deployment concurrency limit: RUNS_AT_ONCE bounds the runs here, without a write to
@@ -106,45 +158,45 @@ async def _serve(config: Config, receiver: Receiver) -> None:
     deployment = await newsletter_flow.ato_deployment(
         name=settings.DEPLOYMENT_NAME, triggers=[trigger()]
     )
-    deployment_ids = [await deployment.aapply(), *await _pull_deployment(newsletter_flow)]
+    watching = await watch.watch_flow.ato_deployment(
+        name=settings.WATCH_DEPLOYMENT_NAME, triggers=[watch.trigger()], schedules=watch.schedules()
+    )
+    flows = {
+        await deployment.aapply(): newsletter_flow,
+        await _pull_deployment(newsletter_flow): newsletter_flow,
+        await watching.aapply(): watch.watch_flow,
+    }
+    deployment_ids = list(flows)
     await _crash_abandoned_runs(deployment_ids)
     # No heartbeats: their thread is joined at each run's end (up to a second), and a run the
     # stack abandons is marked Crashed at its next start (_crash_abandoned_runs). Set once here:
     # the runs' threads inherit it, and a copy of Prefect's settings per run costs CPU.
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        serving = asyncio.create_task(_run_scheduled(deployment_ids, newsletter_flow))
+        serving = asyncio.create_task(_run_scheduled(flows))
     receiver.ready.set()
     await asyncio.to_thread(replay, config)
+    replaying = asyncio.create_task(_replay_on_schedule(config))
     print(
         f"ready: push to http://127.0.0.1:{config.receiver_port}/entsoe; "
         f"mail lands in {config.outbox}; Prefect UI at http://127.0.0.1:{config.prefect_port}",
         flush=True,
     )
-    await serving
+    await asyncio.gather(serving, replaying)
 
 
-async def _pull_deployment(flow: Any) -> list[Any]:
-    """Pull mode: the daily pull deployment, as deploy makes it in the cloud; its id, or none
-    (and one left over from an earlier answer is deleted)."""
-    from prefect.client.orchestration import get_client
-    from prefect.exceptions import ObjectNotFound
-
-    if settings.PULL_SCHEDULE:
-        deployment = await flow.ato_deployment(
-            name=settings.PULL_DEPLOYMENT_NAME,
-            parameters=PULL_PARAMETERS,
-            schedules=[pull_schedule()],
-            concurrency_limit=1,
-        )
-        return [await deployment.aapply()]
-    async with get_client() as client:
-        with contextlib.suppress(ObjectNotFound):
-            pull = await client.read_deployment_by_name(PULL_DEPLOYMENT)
-            await client.delete_deployment(pull.id)
-    return []
+async def _pull_deployment(flow: Any) -> Any:
+    """The pull deployment, as deploy makes it in the cloud: on a daily schedule in pull mode;
+    without one otherwise, for the watch's fallback when a deadline passes. Its id."""
+    deployment = await flow.ato_deployment(
+        name=settings.PULL_DEPLOYMENT_NAME,
+        parameters=PULL_PARAMETERS,
+        schedules=[pull_schedule()] if settings.PULL_SCHEDULE else [],
+        concurrency_limit=1,
+    )
+    return await deployment.aapply()
 
 
-async def _run_scheduled(deployment_ids: list[Any], flow: Any) -> None:
+async def _run_scheduled(flows: dict[Any, Any]) -> None:
     """Serve the deployments in this process, up to RUNS_AT_ONCE runs at a time, each in a thread.
 
     Prefect's own runner starts every run in a fresh interpreter, which spends about three seconds
@@ -162,7 +214,7 @@ async def _run_scheduled(deployment_ids: list[Any], flow: Any) -> None:
                 await asyncio.sleep(SERVE_POLL_SECONDS)
                 continue
             runs = await client.get_scheduled_flow_runs_for_deployments(
-                deployment_ids,
+                list(flows),
                 scheduled_before=datetime.now(UTC),
                 limit=RUNS_AT_ONCE - len(running),
             )
@@ -171,6 +223,7 @@ async def _run_scheduled(deployment_ids: list[Any], flow: Any) -> None:
                 taken = await client.set_flow_run_state(flow_run.id, pending)
                 if taken.state is None or not taken.state.is_pending():
                     continue  # another process took it, or it was cancelled
+                flow = flows[flow_run.deployment_id]
                 run = asyncio.create_task(asyncio.to_thread(_run_one, flow, flow_run))
                 running.add(run)
                 run.add_done_callback(running.discard)
@@ -227,19 +280,24 @@ async def _crash_abandoned_runs(deployment_ids: list[Any]) -> None:
             )
 
 
-async def _seed(config: Config, block: str, variable: str, recipients_env: str) -> None:
-    """The SMTP block points at this stack's SMTP server; recipients from the environment."""
-    from prefect.variables import Variable
+async def _seed_smtp(config: Config, block: str) -> None:
+    """The SMTP block points at this stack's SMTP server."""
     from prefect_email import EmailServerCredentials
 
     await EmailServerCredentials(
         smtp_server="127.0.0.1", smtp_port=config.smtp_port, smtp_type="INSECURE"
     ).asave(block, overwrite=True)
+
+
+async def _seed_recipients(variable: str, recipients_env: str, answered: list[str]) -> None:
+    """Recipients from the environment; else the Variable as it is; else the answers."""
+    from prefect.variables import Variable
+
     wanted = os.environ.get(recipients_env)
     if wanted:
         await Variable.aset(variable, split_addresses(wanted), overwrite=True)
     elif await Variable.aget(variable, default=[]) == []:
-        await Variable.aset(variable, list(settings.RECIPIENTS))
+        await Variable.aset(variable, list(answered))
 
 
 async def _seed_api_key(block: str, key_env: str) -> None:
