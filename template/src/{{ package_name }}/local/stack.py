@@ -128,6 +128,21 @@ async def _run_watch(parameters: dict[str, Any]) -> None:
         await client.create_flow_run_from_deployment(deployment.id, parameters=parameters)
 
 
+def status(config: Config | None = None) -> int:
+    """`status` of the running stack: what needs attention (status.py); 1 if anything does."""
+    from .. import status as report
+
+    config = config or Config.from_environment()
+    try:
+        _require_server(config)
+    except BadInput as down:
+        print(f"{report.ATTENTION} {down}", flush=True)
+        return 1
+    os.environ.update(config.prefect_environment())
+    waiting = not_taken(Inbox(config.data_dir).pending(), asyncio.run(receipts_taken()))
+    return report.run([received.receipt for received in waiting])
+
+
 def _require_server(config: Config) -> None:
     """Replay asks the stack's Prefect server which pushes were taken: without it, say so."""
     try:
