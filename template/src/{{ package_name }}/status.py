@@ -31,9 +31,7 @@ def report(waiting: Sequence[str], now: dt.datetime) -> list[str]:
     """The lines to print; those that need attention start with ATTENTION."""
     today = deadline.market_today(now)
     due_by = deadline.deadline_on(today)
-    lacking = deadline.missing(
-        deadline.due(today), arrived_since(day_start(today) - LOOK_BACK)
-    )
+    lacking = deadline.missing(deadline.due(today), arrived_since(day_start(today) - LOOK_BACK))
     received, mailed = _latest(deadline.ARRIVED_EVENT), _latest(deadline.MAILED_EVENT)
     lines = []
     for request in deadline.due(today):

@@ -24,6 +24,7 @@ class Config:
     prefect_port: int
     data_dir: Path
     max_body_bytes: int
+    replay_every: float  # seconds between the stack's replays of what no run took
 
     @classmethod
     def from_environment(cls) -> Config:
@@ -34,6 +35,7 @@ class Config:
             prefect_port=_port(PREFECT_PORT_ENV, "4200"),
             data_dir=Path(env.get("PIPELINE_DATA_DIR", ".local")).resolve(),
             max_body_bytes=int(env.get("PIPELINE_MAX_BODY_BYTES", str(MAX_BODY_BYTES))),
+            replay_every=float(env.get("PIPELINE_REPLAY_EVERY", "60")),
         )
 
     @property

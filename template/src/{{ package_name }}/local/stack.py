@@ -43,9 +43,9 @@ SERVE_POLL_SECONDS = 0.1  # how often the served deployment looks for runs to st
 # Runs at once: they overlap on I/O (the Prefect API, SMTP) while one draws; more would only
 # take turns at the interpreter's lock on a laptop's cores, and at SQLite's.
 RUNS_AT_ONCE = 4
-# While the stack runs, kept pushes that no run has taken are replayed this often (a push the
-# receiver could not emit, the server being busy or down) once they are REPLAY_AFTER old.
-REPLAY_EVERY = 60.0  # seconds
+# While the stack runs, kept pushes that no run has taken are replayed every
+# PIPELINE_REPLAY_EVERY seconds (a push the receiver could not emit, the server being busy or
+# down) once they are REPLAY_AFTER old.
 REPLAY_AFTER = dt.timedelta(minutes=1)
 
 
@@ -95,11 +95,12 @@ def replay(config: Config | None = None) -> int:
 
 
 async def _replay_on_schedule(config: Config) -> None:
-    """Every REPLAY_EVERY: replay the kept pushes that no run ever took, and alert (through the
-    watch deployment) when a push has waited longer than WAITING_ALERT_AFTER for a completed run."""
+    """Replay the kept pushes that no run ever took, and alert (through the watch deployment)
+    when a push has waited longer than WAITING_ALERT_AFTER for a completed run, once each."""
     inbox = Inbox(config.data_dir)
+    alerted: set[str] = set()
     while True:
-        await asyncio.sleep(REPLAY_EVERY)
+        await asyncio.sleep(config.replay_every)
         now = datetime.now(UTC)
         kept = inbox.pending()
         started, completed = await receipts_taken(started=True), await receipts_taken()
@@ -114,8 +115,9 @@ async def _replay_on_schedule(config: Config) -> None:
         ]
         if never_run:
             print(f"replayed {len(never_run)} push(es) no run had taken", flush=True)
-        if waiting:
+        if set(waiting) - alerted:
             await _run_watch({"waiting": waiting, "replayed": len(never_run)})
+            alerted.update(waiting)
 
 
 async def _run_watch(parameters: dict[str, Any]) -> None:
