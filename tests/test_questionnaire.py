@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import runpy
 import subprocess
@@ -71,6 +72,11 @@ BAD_ANSWERS: list[tuple[str, Any, dict[str, Any], str]] = [
     ),
     ("newsletter_recipients", {"to": "a@example.com"}, {}, "or a YAML list in [ ], like [a@"),
     ("newsletter_recipients", [], {}, "Give at least one recipient, like [a@example.org]."),
+    ("alert_recipients", ["ops@example.com", "nope"], {}, "'nope' is not an email address."),
+    ("alert_recipients", [], {}, "Give at least one alert recipient, like [a@example.org]."),
+    ("alert_recipients", "a@example.com, b@example.com", {}, "is not one email address; give"),
+    ("push_deadline", "7pm", {}, "The push deadline must be HH:MM on a 24-hour clock"),
+    ("push_deadline", "24:00", {}, "(Europe/Brussels), for example 19:00, or off (got '24:00')"),
     ("sender_address", "me@localhost", {}, "'me@localhost' is not an email address: give one like"),
     (
         "sender_address",
@@ -336,3 +342,44 @@ def test_one_bare_recipient_and_a_named_sender_are_taken(
     settings = runpy.run_path(str(project / "src" / "entsoe_newsletter" / "settings.py"))
     assert settings["RECIPIENTS"] == ["desk@example.org"]
     assert settings["SENDER"] == "ENTSO-E Desk <desk@example.org>"
+
+
+@pytest.mark.parametrize(
+    ("types", "deadline"),
+    [
+        (["A65"], "11:00"),
+        (["A44"], "14:00"),
+        (["A75"], "02:00"),
+        (["A65", "A44"], "14:00"),
+        (["A44", "A69"], "19:00"),
+        (["A75", "A71"], "19:00"),
+    ],
+)
+def test_the_push_deadline_defaults_to_an_hour_after_the_latest_chosen_type(
+    copier_template: Path, tmp_path: Path, types: list[str], deadline: str
+) -> None:
+    """An hour after the publication times the rendered core/deadline.py names, per type."""
+    project = render(copier_template, tmp_path / "p", document_types=types)
+    settings = runpy.run_path(str(project / "src" / "entsoe_newsletter" / "settings.py"))
+    assert settings["PUSH_DEADLINE"] == deadline
+    source = (project / "src" / "entsoe_newsletter" / "core" / "deadline.py").read_text()
+    [table] = [
+        node.value
+        for node in ast.parse(source).body
+        if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "PUBLISHED_BY"
+    ]
+    published = ast.literal_eval(table)
+    hour_after = max(f"{int(published[t][:2]) + 1:02d}{published[t][2:]}" for t in types)
+    assert deadline == hour_after
+
+
+def test_alert_recipients_default_to_the_author_and_take_one_bare_address(
+    copier_template: Path, tmp_path: Path
+) -> None:
+    default = render(copier_template, tmp_path / "a", author_email="lead@example.org")
+    settings = runpy.run_path(str(default / "src" / "entsoe_newsletter" / "settings.py"))
+    assert settings["ALERT_RECIPIENTS"] == ["lead@example.org"]
+    assert settings["ALERT_RECIPIENTS"] != settings["RECIPIENTS"]
+    bare = render(copier_template, tmp_path / "b", alert_recipients="oncall@example.org")
+    settings = runpy.run_path(str(bare / "src" / "entsoe_newsletter" / "settings.py"))
+    assert settings["ALERT_RECIPIENTS"] == ["oncall@example.org"]
