@@ -72,6 +72,9 @@ NAME_LIMITS = {
     # SSM counts the whole ARN: 1,011 characters.
     "aws:ssm/parameter:Parameter": ("name", 1011),
     "aws:ec2/securityGroup:SecurityGroup": ("name", 255),
+    "aws:sns/topic:Topic": ("name", 256),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ("name", 255),
+    "aws:cloudwatch/eventRule:EventRule": ("name", 64),
 }
 # Types that take no name (the console shows their `Name` tag, checked with the tags).
 NAMELESS = {
@@ -92,6 +95,8 @@ NAMELESS = {
     "aws:ec2/routeTable:RouteTable",
     "aws:ec2/route:Route",
     "aws:ec2/routeTableAssociation:RouteTableAssociation",
+    "aws:sns/topicSubscription:TopicSubscription",
+    "aws:cloudwatch/eventTarget:EventTarget",
 }
 DESCRIPTION_LIMITS = {
     "aws:iam/role:Role": 1000,
@@ -100,6 +105,7 @@ DESCRIPTION_LIMITS = {
     "aws:ssm/parameter:Parameter": 1024,
     "aws:secretsmanager/secret:Secret": 2048,
     "aws:ec2/securityGroup:SecurityGroup": 255,
+    "aws:cloudwatch/eventRule:EventRule": 512,
 }
 TAGS_PER_RESOURCE, TAG_KEY, TAG_VALUE = 50, 128, 256
 TASK_FAMILY = 255

@@ -69,6 +69,9 @@ def build_variants(zones: list[str]) -> dict[str, dict[str, Any]]:
         regions = [r for r in REGIONS if row["push_endpoint"] != "aws" or r not in NO_FUNCTION_URLS]
         answers["aws_region"] = regions[index % len(regions)]
         answers["newsletter_recipients"] = [f"desk{n}@example.org" for n in range(1 + index % 3)]
+        answers["alert_recipients"] = [f"ops{n}@example.net" for n in range(1 + (index + 1) % 2)]
+        if index % 3 == 1:  # no deadline check (v01 runs in full): failed-run alerts alone
+            answers["push_deadline"] = "off"
         answers["project_name"] = f"Grid Watch {index}"
         if index % 2 == 1:  # the time and zone are asked (and stored) only with pull mode
             answers["pull_schedule"] = True

@@ -82,6 +82,28 @@ class ProjectArns:
         return self._regional("lambda", f"function:{self.prefix}-receiver-*")
 
     @property
+    def receiver_alarms(self) -> str:
+        """The receiver's CloudWatch alarms (alerts.py)."""
+        return self._regional("cloudwatch", f"alarm:{self.prefix}-receiver-*")
+
+    @property
+    def receiver_resources(self) -> str:
+        """Every regional resource named `<prefix>-receiver-...` after a `:`: its function, log
+        group and alarms in one pattern (the boundary's size limit); never an ECR, ECS or SSM
+        name, which follow a `/`."""
+        return f"arn:aws:*:{self.region}:{self.account_id}:*:{self.prefix}-receiver-*"
+
+    @property
+    def replay_rule(self) -> str:
+        """The EventBridge rule that runs the receiver's scheduled replay."""
+        return self._regional("events", f"rule/{self.prefix}-replay-*")
+
+    @property
+    def alert_topic(self) -> str:
+        """The alerts' SNS topic; `*` also covers its subscriptions (`<topic ARN>:<id>`)."""
+        return self._regional("sns", f"{self.prefix}-alerts-*")
+
+    @property
     def forward_url_parameter(self) -> str:
         # An SSM parameter's ARN is `parameter/<name>` for a name without a leading `/`.
         return self._regional("ssm", f"parameter/{self.prefix}-forward-url-*")

@@ -36,8 +36,13 @@ UNSCOPED_ACTIONS = (
     "ecs:RegisterTaskDefinition",
     "logs:DescribeLogGroups",
 )
-# With the AWS receiver: Pulumi reads the forward URL parameter's metadata through it.
-RECEIVER_UNSCOPED_ACTIONS = ("ssm:DescribeParameters",)
+# With the AWS receiver: Pulumi reads the forward URL parameter's metadata through the first;
+# an alert subscription has no resource type of its own, so reading and removing one take "*".
+RECEIVER_UNSCOPED_ACTIONS = (
+    "ssm:DescribeParameters",
+    "sns:GetSubscriptionAttributes",
+    "sns:Unsubscribe",
+)
 
 # The actions that take the condition key iam:PermissionsBoundary: with it, a new or changed
 # principal must carry this boundary (AWS's list; the Delete*PermissionsBoundary pair is denied).
@@ -69,7 +74,10 @@ SHARE_OUTSIDE_ACTIONS = (
     "secretsmanager:PutResourcePolicy",
     "secretsmanager:ReplicateSecretToRegions",
 )
-RECEIVER_SHARE_OUTSIDE_ACTIONS = ("ssm:PutResourcePolicy",)
+RECEIVER_SHARE_OUTSIDE_ACTIONS = ("sns:AddPermission", "ssm:PutResourcePolicy")
+# Who the receiver function may be permitted to: everyone (the public URL's two permissions) and
+# EventBridge (the scheduled replay's rule, `lambda:Principal` is the service).
+FUNCTION_PRINCIPALS = ["*", "events.amazonaws.com"]
 # The network types that a new resource of this project may be, and how it is made.
 NETWORK_CREATE_ACTIONS = (
     "ec2:CreateInternetGateway",
@@ -152,12 +160,14 @@ def boundary_document(
     shared = list(SHARE_OUTSIDE_ACTIONS)
     if receiver:
         unscoped += RECEIVER_UNSCOPED_ACTIONS
-        services += ["lambda:*", "ssm:*"]
+        services += ["lambda:*", "ssm:*", "cloudwatch:*", "events:*", "sns:*"]
         resources += [
             arns.receiver_role,
-            arns.receiver_log_group,
-            arns.receiver_function,
+            # Its function, log group and alarms, in one pattern.
+            arns.receiver_resources,
             arns.forward_url_parameter,
+            arns.replay_rule,
+            arns.alert_topic,
         ]
         buckets.append(arns.inbox_bucket[0])
         shared += RECEIVER_SHARE_OUTSIDE_ACTIONS
@@ -219,19 +229,20 @@ def boundary_document(
         },
     ]
     if receiver:
-        # pulumi up adds the public URL's two permissions, for Principal `*`; any other principal
-        # (an account, a service) would share the function outside. AWS offers no key for the
-        # granted action, so a `*` grant stays possible: it reaches no data, as the function
-        # keeps none (pushes are in S3, which no bounded principal can share). The URL configs
-        # need no deny: the auth type only chooses public or IAM-checked, and who else may
-        # call is this resource policy.
+        # pulumi up adds the public URL's two permissions, for Principal `*`, and the schedule's,
+        # for EventBridge; any other principal (an account, another service) would share the
+        # function outside. AWS offers no key for the granted action or the source ARN, so a
+        # `*` or EventBridge grant stays possible: it reaches no data, as the function keeps
+        # none (pushes are in S3, which no bounded principal can share). The URL configs need
+        # no deny: the auth type only chooses public or IAM-checked, and who else may call is
+        # this resource policy.
         statements.append(
             {
                 "Sid": "NoFunctionIsSharedWithOthers",
                 "Effect": "Deny",
                 "Action": "lambda:AddPermission",
                 "Resource": "*",
-                "Condition": {"StringNotEquals": {"lambda:Principal": "*"}},
+                "Condition": {"StringNotEquals": {"lambda:Principal": FUNCTION_PRINCIPALS}},
             }
         )
     return json.dumps({"Version": "2012-10-17", "Statement": statements})

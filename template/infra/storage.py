@@ -2,7 +2,8 @@
 
 - results: flow results, under `results/`;
 - inbox (with the AWS receiver): every push body as the receiver got it, `inbox/<receipt>.xml`,
-  and the markers beside them, `quarantine/` or `ignored/<receipt>.reason.txt`.
+  and the markers beside them, `quarantine/` or `ignored/<receipt>.reason.txt`, and
+  `deferred/<receipt>.json` while a push waits for the scheduled replay.
 """
 
 import pulumi_aws as aws
@@ -13,7 +14,9 @@ from infra.tags import tags
 RESULTS_PREFIX = "results/"
 # As the Lambda host writes them (src/<package>/cloud/lambda_host.py; a test holds them together).
 INBOX_PREFIX = "inbox/"
-MARKER_PREFIXES = ("quarantine/", "ignored/")
+# The one marker the receiver also lists and deletes: the scheduled replay's (cloud/deferred.py).
+DEFERRED_PREFIX = "deferred/"
+MARKER_PREFIXES = ("quarantine/", "ignored/", DEFERRED_PREFIX)
 
 
 def create_private_bucket(name: str, expiry_days: int, rule_id: str) -> aws.s3.Bucket:

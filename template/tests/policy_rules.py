@@ -38,6 +38,9 @@ UNSCOPED_ACTIONS = frozenset(
         "ecs:RegisterTaskDefinition",
         "logs:DescribeLogGroups",
         "ssm:DescribeParameters",
+        # An SNS subscription has no resource type of its own (the alerts' e-mail subscriptions).
+        "sns:GetSubscriptionAttributes",
+        "sns:Unsubscribe",
         "ec2:DescribeAvailabilityZones",
         "ec2:DescribeInternetGateways",
         "ec2:DescribeNetworkAcls",
@@ -114,12 +117,16 @@ SHARING_ACTIONS = frozenset(
         "s3:PutReplicationConfiguration",
         "secretsmanager:PutResourcePolicy",
         "secretsmanager:ReplicateSecretToRegions",
+        "sns:AddPermission",
         "ssm:PutResourcePolicy",
     }
 )
-# The one condition a deny of them may keep: a public Function URL needs AddPermission for `*`.
+# The one condition a deny of them may keep: a public Function URL needs AddPermission for `*`,
+# and the scheduled replay's rule for EventBridge.
 SHARING_DENY_CONDITIONS = {
-    "lambda:AddPermission": {"StringNotEquals": {"lambda:Principal": "*"}},
+    "lambda:AddPermission": {
+        "StringNotEquals": {"lambda:Principal": ["*", "events.amazonaws.com"]}
+    },
 }
 # Never granted on the boundary itself, and denied there by the boundary.
 CHANGE_POLICY_ACTIONS = frozenset(

@@ -56,7 +56,7 @@ def _ensure(deployment_name: str, on: DeploymentEventTrigger) -> str:
         return "updated" if not same else f"unchanged; {len(current) - 1} duplicate(s) deleted"
 
 
-def delete_automations(name: str = AUTOMATION) -> int:
+def delete_automations(name: str) -> int:
     """Every automation of the trigger's name (they outlive the deployment): how many."""
     from prefect.client.orchestration import get_client
 

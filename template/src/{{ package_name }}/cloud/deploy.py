@@ -17,7 +17,8 @@ from typing import Any
 from ..core.errors import BadInput
 from .image import commit_tag
 from .job_variables import DEPLOY_OUTPUTS
-from .plan import deploy_steps, destroy_steps, perform
+from .plan import deploy_steps, perform
+from .teardown import destroy_steps
 from .webhooks import Webhooks
 
 OUTPUTS_ENV = "PULUMI_STACK_OUTPUTS"

@@ -17,7 +17,6 @@ from .. import settings
 from ..events import DEPLOYMENT, PULL_DEPLOYMENT, PULL_PARAMETERS, pull_schedule
 from ..flow import NEWSLETTER_LIMIT, newsletter_flow, subject_limits
 from ..watch import WATCH_DEPLOYMENT, schedules, watch_flow
-from .automation import WATCH_AUTOMATION, delete_automations
 from .blocks import RESULT_STORAGE, RESULT_STORAGE_ENV
 from .job_variables import ecs_job_variables
 
@@ -38,33 +37,18 @@ def deployment_job_variables(outputs: Mapping[str, Any], image: str) -> dict[str
 
 
 def _runner_deployment(
-    outputs: Mapping[str, Any], image: str, kind: str = "push"
+    outputs: Mapping[str, Any], image: str, flow: Any, **wanted: Any
 ) -> RunnerDeployment:
     from prefect.types.entrypoint import EntrypointType
 
     # A module path, not a file path: the image installs the package. No triggers here: the
-    # automation step keeps the trigger's automation (apply() would delete and recreate it).
-    common: dict[str, Any] = {
-        "work_pool_name": settings.WORK_POOL_NAME,
-        "job_variables": deployment_job_variables(outputs, image),
-        "entrypoint_type": EntrypointType.MODULE_PATH,
-    }
-    if kind == "watch":
-        deployment = watch_flow.to_deployment(
-            name=settings.WATCH_DEPLOYMENT_NAME,
-            concurrency_limit=RUNS_AT_ONCE,
-            schedules=schedules(),
-            **common,
-        )
-    else:
-        pull = kind == "pull"
-        deployment = newsletter_flow.to_deployment(
-            name=settings.PULL_DEPLOYMENT_NAME if pull else settings.DEPLOYMENT_NAME,
-            concurrency_limit=1 if pull else RUNS_AT_ONCE,
-            parameters=PULL_PARAMETERS if pull else {},
-            schedules=[pull_schedule()] if pull and settings.PULL_SCHEDULE else [],
-            **common,
-        )
+    # automation steps keep the triggers' automations (apply() would delete and recreate them).
+    deployment = flow.to_deployment(
+        work_pool_name=settings.WORK_POOL_NAME,
+        job_variables=deployment_job_variables(outputs, image),
+        entrypoint_type=EntrypointType.MODULE_PATH,
+        **wanted,
+    )
     return cast("RunnerDeployment", deployment)  # called from sync code: not a coroutine
 
 
@@ -79,18 +63,42 @@ def ensure_deployment(outputs: Mapping[str, Any], image: str) -> str:
             client.upsert_global_concurrency_limit_by_name(name, limit=1)
         with contextlib.suppress(ObjectNotFound):  # the one lock of template versions up to 0.2
             client.delete_global_concurrency_limit_by_name(NEWSLETTER_LIMIT)
-    return _ensure(_runner_deployment(outputs, image), DEPLOYMENT)
+    push = _runner_deployment(
+        outputs,
+        image,
+        newsletter_flow,
+        name=settings.DEPLOYMENT_NAME,
+        concurrency_limit=RUNS_AT_ONCE,
+    )
+    return _ensure(push, DEPLOYMENT)
 
 
 def ensure_pull_deployment(outputs: Mapping[str, Any], image: str) -> str:
     """The pull deployment: scheduled in pull mode, else run only by the watch's fallback."""
-    return _ensure(_runner_deployment(outputs, image, "pull"), PULL_DEPLOYMENT)
+    pull = _runner_deployment(
+        outputs,
+        image,
+        newsletter_flow,
+        name=settings.PULL_DEPLOYMENT_NAME,
+        concurrency_limit=1,
+        parameters=PULL_PARAMETERS,
+        schedules=[pull_schedule()] if settings.PULL_SCHEDULE else [],
+    )
+    return _ensure(pull, PULL_DEPLOYMENT)
 
 
 def ensure_watch_deployment(outputs: Mapping[str, Any], image: str) -> str:
     """The watch deployment: the deadline check on its schedule; its automation (the failed-run
     trigger) is the automation step's."""
-    return _ensure(_runner_deployment(outputs, image, "watch"), WATCH_DEPLOYMENT)
+    watching = _runner_deployment(
+        outputs,
+        image,
+        watch_flow,
+        name=settings.WATCH_DEPLOYMENT_NAME,
+        concurrency_limit=RUNS_AT_ONCE,
+        schedules=schedules(),
+    )
+    return _ensure(watching, WATCH_DEPLOYMENT)
 
 
 def _ensure(wanted: RunnerDeployment, full_name: str) -> str:
@@ -127,31 +135,3 @@ def _ensure(wanted: RunnerDeployment, full_name: str) -> str:
         fields["schedules"] = [DeploymentScheduleUpdate(schedule=s, active=a) for s, a in schedules]
         client.update_deployment(current.id, DeploymentUpdate(**fields))
         return "updated"
-
-
-def _delete(name: str) -> str:
-    from prefect.client.orchestration import get_client
-    from prefect.exceptions import ObjectNotFound
-
-    with get_client(sync_client=True) as client:
-        try:
-            client.delete_deployment(client.read_deployment_by_name(name).id)
-        except ObjectNotFound:
-            return "absent"
-    return "deleted"
-
-
-def delete_deployment() -> str:
-    """The deployment, then any automation of its trigger left behind (they outlive it)."""
-    outcome = _delete(DEPLOYMENT)
-    return f"{outcome}; {delete_automations()} leftover automation(s) deleted"
-
-
-def delete_pull_deployment() -> str:
-    return _delete(PULL_DEPLOYMENT)
-
-
-def delete_watch_deployment() -> str:
-    """The watch deployment, then any automation of its trigger left behind."""
-    outcome = _delete(WATCH_DEPLOYMENT)
-    return f"{outcome}; {delete_automations(WATCH_AUTOMATION)} leftover automation(s) deleted"

@@ -51,9 +51,9 @@ def missing(
 ) -> Alert:
     """No document of these types and zones by the deadline of `market_day`."""
     types = sorted({request.document_type for request in requests})
+    by = "By the check" if deadline == "off" else f"By {deadline} ({settings.DEADLINE_TIMEZONE})"
     lines = [
-        f"By {deadline} ({settings.DEADLINE_TIMEZONE}) on {market_day.isoformat()}, "
-        f"{settings.PROJECT_NAME} had received no document for:",
+        f"{by} on {market_day.isoformat()}, {settings.PROJECT_NAME} had received no document for:",
         "",
         *(
             f"- {_type_words(r.document_type)}, {area_name(r.zone)} ({r.zone}), "
@@ -68,7 +68,8 @@ def missing(
         f"{DOCS} (Alerts) says what to do and how to silence this for a known outage.",
     ]
     zones = sorted({area_name(request.zone) for request in requests})
-    subject = f"Alert: no {', '.join(types)} by {deadline} for {', '.join(zones[:6])}"
+    when = "" if deadline == "off" else f" by {deadline}"
+    subject = f"Alert: no {', '.join(types)}{when} for {', '.join(zones[:6])}"
     if len(zones) > 6:
         subject += f" and {len(zones) - 6} more zone(s)"
     keys = ",".join(f"{r.document_type}.{r.zone}.{r.day.isoformat()}" for r in requests)
