@@ -49,7 +49,7 @@ def test_import_contracts_hold_on_every_variant(rendered, variant: str) -> None:
         ("core/newsletter.py", "from .. import flow", "Layers"),
         ("adapters/delivery.py", "from .. import flow", "Layers"),
         ("adapters/rest_api.py", "from . import kept_body", "Adapters never import each other"),
-        ("cloud/automation.py", "from . import deployment", "No import cycles"),
+        ("cloud/automation.py", "from . import teardown", "No import cycles"),
         ("events.py", "from .cloud import plan", "Layers"),
         ("cloud/plan.py", "import sample_documents", "document generator"),
         ("receiving.py", "from .core import documents", "lxml alone"),

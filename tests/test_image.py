@@ -30,7 +30,7 @@ from prefect_email import EmailServerCredentials
 from {PACKAGE} import settings
 from {PACKAGE}.cloud.deployment import DEPLOYMENT, ensure_deployment
 from {PACKAGE}.cloud.job_variables import STACK_OUTPUTS
-from {PACKAGE}.adapters.delivery import EMAIL_BLOCK, RECIPIENTS_VARIABLE
+from {PACKAGE}.adapters.delivery import ALERT_RECIPIENTS_VARIABLE, EMAIL_BLOCK, RECIPIENTS_VARIABLE
 
 outputs = {{name: "stack-" + name for name in STACK_OUTPUTS}} | {{"subnet_ids": ["subnet-1"]}}
 with get_client(sync_client=True) as client:
@@ -40,6 +40,7 @@ EmailServerCredentials(
     smtp_server="127.0.0.1", smtp_port=int(sys.argv[1]), smtp_type="INSECURE"
 ).save(EMAIL_BLOCK, overwrite=True)
 Variable.set(RECIPIENTS_VARIABLE, ["desk@example.com"], overwrite=True)
+Variable.set(ALERT_RECIPIENTS_VARIABLE, ["oncall@example.com"], overwrite=True)
 with open(sys.argv[2], encoding="utf-8") as body:
     print(run_deployment(DEPLOYMENT, parameters={{"body": body.read()}}, timeout=0).id)
 """
@@ -163,4 +164,5 @@ def test_a_flow_run_of_the_deployment_mails_the_newsletter(image: Path, tmp_path
             assert list(empty.iterdir()) == []  # nothing was pulled into the task's directory
     finally:
         smtp.stop()
-    assert inbox.recipients == ["desk@example.com"]
+    # The newsletter, and (no ENTSO-E key in the task) the alert that it went without capacity.
+    assert sorted(inbox.recipients) == ["desk@example.com", "oncall@example.com"]

@@ -78,6 +78,8 @@ NEW_QUESTIONS = (
     "pull_schedule",
     "pull_time",
     "pull_timezone",
+    "alert_recipients",
+    "push_deadline",
 )
 
 

@@ -52,7 +52,9 @@ def _ensure(deployment_name: str, on: DeploymentEventTrigger) -> str:
         )
         if same and len(current) == 1:
             return "unchanged"
-        client.update_automation(current[0].id, wanted)
+        # The API takes no owner in an update (the open-source server answers 422 to one).
+        update = AutomationCore.model_validate(wanted.model_dump(exclude={"owner_resource"}))
+        client.update_automation(current[0].id, update)
         return "updated" if not same else f"unchanged; {len(current) - 1} duplicate(s) deleted"
 
 
