@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -218,7 +218,7 @@ def send_alert(alert: alerts.Alert) -> list[str]:
     return valid
 
 
-def _market_today() -> Any:
+def _market_today() -> date:
     return deadline.market_today(datetime.now(UTC))
 
 

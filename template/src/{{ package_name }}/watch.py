@@ -18,6 +18,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any, cast
 
 from prefect import flow, get_run_logger, task
+from prefect.runtime import flow_run
 from prefect.client.schemas.objects import State
 from prefect.states import Completed
 
@@ -105,8 +106,6 @@ def check_deadline(day: dt.date) -> State[Any]:
         message = f"every chosen type and zone arrived for {day.isoformat()}"
         logger.info(message)
         return Completed(message=message)
-    from prefect.runtime import flow_run
-
     this_run = str(flow_run.id)
     new = [r for r in lacking if first_alert(r.key, day.isoformat()) == this_run]
     if not new:
@@ -128,8 +127,6 @@ def check_deadline(day: dt.date) -> State[Any]:
 def first_alert(key: str, market_day: str) -> str:
     """Kept once per missing type, zone and day: the id of the check that first found it missing,
     so a later check alerts no more about it."""
-    from prefect.runtime import flow_run
-
     return str(flow_run.id)
 
 
