@@ -18,8 +18,8 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any, cast
 
 from prefect import flow, get_run_logger, task
-from prefect.runtime import flow_run
 from prefect.client.schemas.objects import State
+from prefect.runtime import flow_run
 from prefect.states import Completed
 
 from . import settings
