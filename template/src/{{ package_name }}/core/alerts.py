@@ -83,8 +83,8 @@ def run_failed(flow: str, run: str, state: str, message: str, link: str, run_id:
         f"Message: {message or '(none)'}",
         f"Run: {link}",
         "",
-        "Its log in the UI says why. A push whose run failed is replayed by `replay` once the "
-        f"cause is mended; nobody is mailed twice. {DOCS} (Alerts) has the usual causes.",
+        "Its log in the UI says why. Mend the cause, then replay the push (`replay`) or run the "
+        f"pull again: nobody is mailed twice. {DOCS} (Alerts) has the usual causes.",
     ]
     return Alert(f"run-{run_id}", f"Alert: {flow} run {run} {state}", "\n".join(lines) + "\n")
 
