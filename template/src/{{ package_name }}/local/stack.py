@@ -95,29 +95,36 @@ def replay(config: Config | None = None) -> int:
 
 
 async def _replay_on_schedule(config: Config) -> None:
-    """Replay the kept pushes that no run ever took, and alert (through the watch deployment)
-    when a push has waited longer than WAITING_ALERT_AFTER for a completed run, once each."""
-    inbox = Inbox(config.data_dir)
+    """Every PIPELINE_REPLAY_EVERY seconds, a replay round. One that fails (the server busy or
+    restarting) is said in a line; the next round tries again, and the stack goes on serving."""
     alerted: set[str] = set()
     while True:
         await asyncio.sleep(config.replay_every)
-        now = datetime.now(UTC)
-        kept = inbox.pending()
-        started, completed = await receipts_taken(started=True), await receipts_taken()
-        old = [r for r in kept if now - (kept_since(r.receipt) or now) > REPLAY_AFTER]
-        never_run = not_taken(old, started)
-        for received in never_run:
-            await asyncio.to_thread(emit, config.api_url, event_for(received))
-        waiting = [
-            r.receipt
-            for r in not_taken(old, completed)
-            if now - (kept_since(r.receipt) or now) > WAITING_ALERT_AFTER
-        ]
-        if never_run:
-            print(f"replayed {len(never_run)} push(es) no run had taken", flush=True)
-        if set(waiting) - alerted:
-            await _run_watch({"waiting": waiting, "replayed": len(never_run)})
-            alerted.update(waiting)
+        try:
+            await _replay_round(Inbox(config.data_dir), config.api_url, alerted)
+        except Exception as error:  # the stack must outlive it
+            print(f"replay round failed: {error!r}; next in {config.replay_every:g} s", flush=True)
+
+
+async def _replay_round(inbox: Inbox, api_url: str, alerted: set[str]) -> None:
+    """Replay the kept pushes that no run ever took, and alert (through the watch deployment)
+    when a push has waited longer than WAITING_ALERT_AFTER for a completed run, once each."""
+    now = datetime.now(UTC)
+    old = [r for r in inbox.pending() if now - (kept_since(r.receipt) or now) > REPLAY_AFTER]
+    started, completed = await receipts_taken(started=True), await receipts_taken()
+    never_run = not_taken(old, started)
+    for received in never_run:
+        await asyncio.to_thread(emit, api_url, event_for(received))
+    if never_run:
+        print(f"replayed {len(never_run)} push(es) no run had taken", flush=True)
+    waiting = [
+        r.receipt
+        for r in not_taken(old, completed)
+        if now - (kept_since(r.receipt) or now) > WAITING_ALERT_AFTER
+    ]
+    if set(waiting) - alerted:
+        await _run_watch({"waiting": waiting, "replayed": len(never_run)})
+        alerted.update(waiting)
 
 
 async def _run_watch(parameters: dict[str, Any]) -> None:
