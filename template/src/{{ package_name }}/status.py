@@ -99,7 +99,7 @@ def _failed_runs(since: dt.datetime) -> list[str]:
         FlowFilter,
         FlowFilterName,
         FlowRunFilter,
-        FlowRunFilterStartTime,
+        FlowRunFilterEndTime,
         FlowRunFilterState,
         FlowRunFilterStateType,
     )
@@ -112,7 +112,7 @@ def _failed_runs(since: dt.datetime) -> list[str]:
                 state=FlowRunFilterState(
                     type=FlowRunFilterStateType(any_=[StateType.FAILED, StateType.CRASHED])
                 ),
-                start_time=FlowRunFilterStartTime.model_validate({"after_": since}),
+                end_time=FlowRunFilterEndTime.model_validate({"after_": since}),
             ),
         )
     return [

@@ -39,7 +39,9 @@ RUN_ENDED_BADLY = {"prefect.flow-run.Failed", "prefect.flow-run.Crashed"}
 LOOK_BACK = dt.timedelta(days=3)  # arrivals of a delivery day come the day before, at most
 
 
-@flow(name=WATCH_FLOW_NAME)
+# An alert that could not be mailed (the SMTP server down, which is also when newsletter runs
+# fail) is tried again by the whole run: a retry keeps the run's id, so its records still hold.
+@flow(name=WATCH_FLOW_NAME, retries=3, retry_delay_seconds=120)
 def watch_flow(
     failed_run: str = "",
     market_day: str = "",
@@ -56,11 +58,9 @@ def watch_flow(
         alert = alerts.waiting(waiting, minutes, replayed)
         send_alert(alert)
         return Completed(message=f"alerted: {alert.subject}")
-    day = (
-        dt.date.fromisoformat(market_day)
-        if market_day
-        else deadline.market_today(dt.datetime.now(dt.UTC))
-    )
+    # The day the run was scheduled for: a run that starts late still checks its own day.
+    when = flow_run.scheduled_start_time
+    day = dt.date.fromisoformat(market_day) if market_day else deadline.market_today(when)
     return check_deadline(day)
 
 

@@ -46,14 +46,17 @@ def _ensure(deployment_name: str, on: DeploymentEventTrigger) -> str:
         if not current:
             client.create_automation(wanted)
             return "created"
-        compared = set(AutomationCore.model_fields) - {"owner_resource"}
+        # An automation turned off by hand (silencing) stays off.
+        compared = set(AutomationCore.model_fields) - {"owner_resource", "enabled"}
         same = current[0].model_dump(mode="json", include=compared) == wanted.model_dump(
             mode="json", include=compared
         )
         if same and len(current) == 1:
             return "unchanged"
         # The API takes no owner in an update (the open-source server answers 422 to one).
-        update = AutomationCore.model_validate(wanted.model_dump(exclude={"owner_resource"}))
+        update = AutomationCore.model_validate(
+            wanted.model_dump(exclude={"owner_resource"}) | {"enabled": current[0].enabled}
+        )
         client.update_automation(current[0].id, update)
         return "updated" if not same else f"unchanged; {len(current) - 1} duplicate(s) deleted"
 

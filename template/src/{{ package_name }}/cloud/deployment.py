@@ -118,7 +118,7 @@ def _ensure(wanted: RunnerDeployment, full_name: str) -> str:
         "pull_steps": [],
         "path": None,
     }
-    schedules = [(s.schedule, s.active) for s in wanted.schedules or []]
+    wanted_schedules = [s.schedule for s in wanted.schedules or []]
     with get_client(sync_client=True) as client:
         try:
             current = client.read_deployment_by_name(full_name)
@@ -129,9 +129,12 @@ def _ensure(wanted: RunnerDeployment, full_name: str) -> str:
         # `concurrency_limit` of a read deployment is deprecated (always None): read the limit.
         have = {name: getattr(current, name) for name in fields if name != "concurrency_limit"}
         have["concurrency_limit"] = limit.limit if limit else None
-        if have == fields and [(s.schedule, s.active) for s in current.schedules] == schedules:
-            return "unchanged"
+        if have == fields and [s.schedule for s in current.schedules] == wanted_schedules:
+            return "unchanged"  # a schedule paused by hand (silencing) stays paused
         # Not apply(): it deletes the deployment's automation, and pushes meanwhile are lost.
-        fields["schedules"] = [DeploymentScheduleUpdate(schedule=s, active=a) for s, a in schedules]
+        paused = [s.schedule for s in current.schedules if not s.active]
+        fields["schedules"] = [
+            DeploymentScheduleUpdate(schedule=s, active=s not in paused) for s in wanted_schedules
+        ]
         client.update_deployment(current.id, DeploymentUpdate(**fields))
         return "updated"

@@ -101,7 +101,7 @@ def problems(document_type: str, found: Sequence[str], day: dt.date) -> Alert:
         "block (deploy) or ENTSOE_API_KEY (local stack) and check it on the transparency "
         f"platform. {DOCS} (Alerts) has the rest.",
     ]
-    key = f"problem-{day.isoformat()}-{_digest(chr(10).join(found))}"  # once a day
+    key = f"problem-{document_type}-{day.isoformat()}-{_digest(chr(10).join(found))}"  # daily
     return Alert(key, f"Alert: {document_type} newsletter incomplete", "\n".join(lines) + "\n")
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import pandas as pd
+
 from .. import settings
 from .documents import Document
 from .pull import Request, requests_for
@@ -48,12 +50,22 @@ def resource_id(document_type: str, zone: str) -> str:
 
 
 def arrivals(document: Document) -> dict[str, list[str]]:
-    """Per zone of the document: the local days (ISO dates) its intervals fall on."""
+    """Per zone of the document: the local days (ISO dates) it holds. A day counts when the
+    document covers half of it or lies within it: ENTSO-E cuts days in Brussels time, so a
+    Finnish day-ahead document also holds the first hour of the next Finnish day, which does not
+    count; an hourly actuals push counts for its day."""
     frame = document.frame
     days: dict[str, list[str]] = {}
     for zone in dict.fromkeys(str(zone) for zone in frame["area"]):
-        local = local_time(frame[frame["area"] == zone], zone)
-        days[zone] = sorted({stamp.date().isoformat() for stamp in local})
+        local = local_time(frame[frame["area"] == zone], zone).drop_duplicates().sort_values()
+        step = local.diff().min() if len(local) > 1 else pd.Timedelta(hours=1)
+        per_day = local.dt.date.value_counts()
+        only_day = len(per_day) == 1
+        days[zone] = sorted(
+            day.isoformat()
+            for day, count in per_day.items()
+            if only_day or count * step >= pd.Timedelta(hours=12)
+        )
     return days
 
 
