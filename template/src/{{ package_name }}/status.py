@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from . import settings
 from .core import deadline
 from .core.zones import area_name
-from .watch import LOOK_BACK, WATCH_FLOW_NAME, arrived_since, day_start
+from .watch import LOOK_BACK, WATCH_FLOW_NAME, arrived_since, day_start, recorded
 
 FAILED_SINCE = dt.timedelta(hours=24)
 ATTENTION = "attention:"
@@ -65,32 +65,12 @@ def _when(moment: dt.datetime | None) -> str:
 
 
 def _latest(event: str) -> dict[str, dt.datetime]:
-    """The latest `event` per resource (type and zone), from the last week."""
-    from prefect.client.orchestration import get_client
-    from prefect.events.filters import (
-        EventFilter,
-        EventNameFilter,
-        EventOccurredFilter,
-        EventResourceFilter,
-    )
-
-    now = dt.datetime.now(dt.UTC)
-    wanted = EventFilter(
-        occurred=EventOccurredFilter.model_validate(
-            {"since": now - dt.timedelta(days=7), "until": now}
-        ),
-        event=EventNameFilter(name=[event]),
-        resource=EventResourceFilter(id_prefix=[deadline.RESOURCE_PREFIX], distinct=True),
-    )
+    """When `event` last happened per resource (type and zone), in the last week."""
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(days=7)
     latest: dict[str, dt.datetime] = {}
-    with get_client(sync_client=True) as client:
-        page = client.read_events(filter=wanted, limit=50)
-        while True:
-            for found in page.events:
-                latest.setdefault(found.resource.id, found.occurred)
-            if not page.next_page:
-                return latest
-            page = client.read_events_page(str(page.next_page))
+    for found in recorded(event, since, latest=True):
+        latest.setdefault(found.resource.id, found.occurred)
+    return latest
 
 
 def _failed_runs(since: dt.datetime) -> list[str]:

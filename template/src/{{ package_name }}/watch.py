@@ -15,6 +15,7 @@ the same run, mails nobody again.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 from prefect import flow, get_run_logger, task
@@ -30,7 +31,7 @@ from .flow import send_alert
 
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import FlowRun
-    from prefect.events import DeploymentEventTrigger
+    from prefect.events import DeploymentEventTrigger, Event
     from prefect.schedules import Schedule
 
 WATCH_FLOW_NAME = f"{settings.PROJECT_SLUG}-watch"
@@ -64,8 +65,9 @@ def watch_flow(
     return check_deadline(day)
 
 
-def arrived_since(since: dt.datetime) -> set[tuple[str, str, str]]:
-    """(type, zone, ISO day) of every document recorded since `since`."""
+def recorded(event: str, since: dt.datetime, latest: bool = False) -> Iterator[Event]:
+    """The events the newsletter flow recorded (core/deadline.py) since `since`, newest first;
+    `latest`: only the newest of each type and zone."""
     from prefect.client.orchestration import get_client
     from prefect.events.filters import (
         EventFilter,
@@ -78,20 +80,24 @@ def arrived_since(since: dt.datetime) -> set[tuple[str, str, str]]:
         occurred=EventOccurredFilter.model_validate(
             {"since": since, "until": dt.datetime.now(dt.UTC)}
         ),
-        event=EventNameFilter(name=[deadline.ARRIVED_EVENT]),
-        resource=EventResourceFilter(id_prefix=[deadline.RESOURCE_PREFIX]),
+        event=EventNameFilter(name=[event]),
+        resource=EventResourceFilter(id_prefix=[deadline.RESOURCE_PREFIX], distinct=latest),
     )
-    found: set[tuple[str, str, str]] = set()
     with get_client(sync_client=True) as client:
         page = client.read_events(filter=wanted, limit=50)  # the most a page holds
-        while True:
-            for event in page.events:
-                labels = event.resource.id.removeprefix(deadline.RESOURCE_PREFIX)
-                kind, _, zone = labels.partition(".")
-                found.update((kind, zone, day) for day in event.payload.get("days", []))
-            if not page.next_page:
-                return found
+        yield from page.events
+        while page.next_page:
             page = client.read_events_page(str(page.next_page))
+            yield from page.events
+
+
+def arrived_since(since: dt.datetime) -> set[tuple[str, str, str]]:
+    """(type, zone, ISO day) of every document recorded since `since`."""
+    found: set[tuple[str, str, str]] = set()
+    for event in recorded(deadline.ARRIVED_EVENT, since):
+        kind, _, zone = event.resource.id.removeprefix(deadline.RESOURCE_PREFIX).partition(".")
+        found.update((kind, zone, day) for day in event.payload.get("days", []))
+    return found
 
 
 def day_start(day: dt.date) -> dt.datetime:

@@ -113,7 +113,8 @@ def waiting(receipts: Sequence[str], minutes: int, replayed: int) -> Alert:
         "",
         *(f"- {receipt}" for receipt in receipts),
         "",
-        f"The Prefect server or the automation may be failing. {DOCS} (Replay) says what to do.",
+        "Their runs never started (the Prefect server or the automation failing) or did not "
+        f"complete (the run-failed alerts say why). {DOCS} (Replay) says what to do.",
     ]
     subject = f"Alert: {len(receipts)} push(es) waiting for a run"
     return Alert(f"waiting-{_digest(','.join(receipts))}", subject, "\n".join(lines) + "\n")
