@@ -36,6 +36,7 @@ bench: install
 	$(BIN)/python benchmarks/receiver.py build/bench
 	$(BIN)/python benchmarks/local_latency.py build/bench
 	$(BIN)/python benchmarks/cloud_burst.py build/bench
+	$(BIN)/python benchmarks/history.py build/bench
 
 lint: install
 	$(BIN)/ruff check tests benchmarks

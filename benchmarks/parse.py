@@ -65,7 +65,7 @@ def main(argv: list[str]) -> int:
         print("usage: python benchmarks/parse.py RENDERED_PROJECT", file=sys.stderr)
         return 2
     src = Path(argv[1]).resolve() / "src"
-    found = (p.name for p in src.glob("*") if (p / "pipeline" / "documents.py").is_file())
+    found = (p.name for p in src.glob("*") if (p / "core" / "documents.py").is_file())
     package = next(found, None)
     if package is None:
         print(f"error: no package with core/documents.py under {src}", file=sys.stderr)

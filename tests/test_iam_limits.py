@@ -75,6 +75,8 @@ NAME_LIMITS = {
     "aws:sns/topic:Topic": ("name", 256),
     "aws:cloudwatch/metricAlarm:MetricAlarm": ("name", 255),
     "aws:cloudwatch/eventRule:EventRule": ("name", 64),
+    "aws:glue/catalogDatabase:CatalogDatabase": ("name", 255),
+    "aws:glue/catalogTable:CatalogTable": ("name", 255),
 }
 # Types that take no name (the console shows their `Name` tag, checked with the tags).
 NAMELESS = {
@@ -106,6 +108,8 @@ DESCRIPTION_LIMITS = {
     "aws:secretsmanager/secret:Secret": 2048,
     "aws:ec2/securityGroup:SecurityGroup": 255,
     "aws:cloudwatch/eventRule:EventRule": 512,
+    "aws:glue/catalogDatabase:CatalogDatabase": 2048,
+    "aws:glue/catalogTable:CatalogTable": 2048,
 }
 TAGS_PER_RESOURCE, TAG_KEY, TAG_VALUE = 50, 128, 256
 TASK_FAMILY = 255

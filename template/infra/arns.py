@@ -73,6 +73,26 @@ class ProjectArns:
         return self._bucket("inbox")
 
     @property
+    def history_database(self) -> str:
+        """The history's Glue database, named (not autonamed) so that Athena users can type it:
+        the project's name, as Glue and Athena names hold only lowercase letters, digits and `_`.
+        One per project and region of an account."""
+        return self.prefix.replace("-", "_")
+
+    @property
+    def history_catalog(self) -> list[str]:
+        """The account's Data Catalog, the history's database, its tables and its functions: a
+        call on a table is authorised on the table, its database and the catalog, and deleting
+        the database on its tables and functions as well (AWS Glue Developer Guide)."""
+        database = self.history_database
+        return [
+            self._regional("glue", "catalog"),
+            self._regional("glue", f"database/{database}"),
+            self._regional("glue", f"table/{database}/*"),
+            self._regional("glue", f"userDefinedFunction/{database}/*"),
+        ]
+
+    @property
     def receiver_log_group(self) -> str:
         return self._regional("logs", f"log-group:{self.prefix}-receiver-*")
 

@@ -75,6 +75,11 @@ SHARE_OUTSIDE_ACTIONS = (
     "secretsmanager:ReplicateSecretToRegions",
 )
 RECEIVER_SHARE_OUTSIDE_ACTIONS = ("sns:AddPermission", "ssm:PutResourcePolicy")
+# `glue:*` on the history's database reaches the account's Data Catalog too, as AWS authorises
+# every call on a database or table on the catalog as well. What acts on the catalog itself (its
+# resource policy, which would share it outside, its encryption, other catalogs) nobody bounded
+# may call: patterns, as a deny's wildcard only takes away.
+ACCOUNT_CATALOG_ACTIONS = ("glue:*Catalog*", "glue:*ResourcePolicy")
 # Who the receiver function may be permitted to: everyone (the public URL's two permissions) and
 # EventBridge (the scheduled replay's rule, `lambda:Principal` is the service).
 FUNCTION_PRINCIPALS = ["*", "events.amazonaws.com"]
@@ -132,18 +137,30 @@ def boundary_document(
 ) -> str:
     """The boundary as JSON. IAM caps a managed policy at 6,144 characters (whitespace not
     counted), so the statements that share a condition are one statement: an action only ever
-    matches its own service's ARNs, so `ecr:*` next to a log group's ARN reaches nothing more."""
+    matches its own service's ARNs (and an IAM or Glue action its own resource type's), so
+    `ecr:*` next to a log group's ARN reaches nothing more. For the same reason the statements
+    carry no `Sid`: the comments here name them."""
+
+    def statement(
+        effect: str, action: str | list[str], resource: str | list[str], **condition: object
+    ) -> dict[str, object]:
+        made = {"Effect": effect, "Action": action, "Resource": resource}
+        return made | ({"Condition": condition} if condition else {})
 
     def allow(
-        sid: str, action: str | list[str], resource: str | list[str], **condition: object
+        action: str | list[str], resource: str | list[str], **condition: object
     ) -> dict[str, object]:
-        statement = {"Sid": sid, "Effect": "Allow", "Action": action, "Resource": resource}
-        return statement | ({"Condition": condition} if condition else {})
+        return statement("Allow", action, resource, **condition)
+
+    def deny(
+        action: str | list[str], resource: str | list[str], **condition: object
+    ) -> dict[str, object]:
+        return statement("Deny", action, resource, **condition)
 
     project_tag = {"aws:ResourceTag/project": arns.prefix}
     new_project_tag = {"aws:RequestTag/project": arns.prefix}
     unscoped = list(UNSCOPED_ACTIONS)
-    services = ["ecr:*", "ecs:*", "iam:*", "logs:*", "secretsmanager:*"]
+    services = ["ecr:*", "ecs:*", "glue:*", "iam:*", "logs:*", "secretsmanager:*"]
     resources = [
         arns.repository,
         arns.cluster,
@@ -154,6 +171,8 @@ def boundary_document(
         arns.push_pool_policy,
         arns.log_group,
         arns.prefect_api_key,
+        # The history's database, its tables, and the account's Data Catalog they are in.
+        *arns.history_catalog,
     ]
     # A bucket's pattern ends in `*`, which also matches its objects (`<bucket>/<key>`).
     buckets = [arns.results_bucket[0]]
@@ -172,79 +191,57 @@ def boundary_document(
         buckets.append(arns.inbox_bucket[0])
         shared += RECEIVER_SHARE_OUTSIDE_ACTIONS
     statements: list[dict[str, object]] = [
-        allow("Unscoped", sorted(unscoped), "*"),
-        allow("Project", services, resources),
-        # Bucket names are global: the bucket must also be in this account.
-        allow("Buckets", "s3:*", buckets, StringEquals={"s3:ResourceAccount": arns.account_id}),
-        # EC2 has no names: the project tag is the scope, so one pattern per statement
+        # Unscoped: what AWS authorises on "*" only.
+        allow(sorted(unscoped), "*"),
+        # Project: its resources, per service.
+        allow(services, resources),
+        # Buckets: names are global, so the bucket must also be in this account.
+        allow("s3:*", buckets, StringEquals={"s3:ResourceAccount": arns.account_id}),
+        # Network: EC2 has no names, the project tag is the scope, so one pattern per statement
         # (`arns.ec2`), not the five network types. Bounded principals can tag only what the
         # five create calls make (TagNewNetwork), and those make only network resources: no
         # other type carries the tag unless an administrator puts it there.
-        allow("Network", "ec2:*", arns.ec2, StringEquals=project_tag),
-        # New network resources, tagged as they are made: a tag alone never makes one ours.
-        allow("NewNetwork", list(NETWORK_CREATE_ACTIONS), arns.ec2, StringEquals=new_project_tag),
+        allow("ec2:*", arns.ec2, StringEquals=project_tag),
+        # NewNetwork: tagged as it is made; a tag alone never makes a resource the project's.
+        allow(list(NETWORK_CREATE_ACTIONS), arns.ec2, StringEquals=new_project_tag),
+        # TagNewNetwork.
         allow(
-            "TagNewNetwork",
             "ec2:CreateTags",
             arns.ec2,
             StringEquals={**new_project_tag, "ec2:CreateAction": list(NETWORK_CREATE_API_NAMES)},
         ),
+        # ReadGuards: what guards the project, and GitHub's OIDC provider, which every project
+        # of the account that deploys from GitHub shares; read only.
         allow(
-            "ReadGuards",
-            list(READ_GUARDS_ACTIONS),
-            [arns.deploy_role, arns.deploy_policies, arns.boundary],
+            [*READ_GUARDS_ACTIONS, "iam:GetOpenIDConnectProvider"],
+            [arns.deploy_role, arns.deploy_policies, arns.boundary, arns.github_oidc_provider],
         ),
-        # Shared by every project of the account that deploys from GitHub: read only.
-        allow("ReadGithubOidc", "iam:GetOpenIDConnectProvider", arns.github_oidc_provider),
     ]
     if state_bucket:
-        # One statement: s3:ListBucket matches only the bucket's ARN, the others only objects'.
+        # PulumiState: s3:ListBucket matches only the bucket's ARN, the others only objects'.
         state_actions = ["s3:ListBucket", *PULUMI_STATE_OBJECT_ACTIONS]
-        statements.append(allow("PulumiState", state_actions, pulumi_state_arns(state_bucket)))
+        statements.append(allow(state_actions, pulumi_state_arns(state_bucket)))
+    keeps_this_boundary = {"iam:PermissionsBoundary": arns.boundary}
     statements += [
-        {
-            "Sid": "NewAndChangedPrincipalsKeepThisBoundary",
-            "Effect": "Deny",
-            "Action": list(BOUNDARY_CONDITIONED_ACTIONS),
-            "Resource": "*",
-            "Condition": {"StringNotEquals": {"iam:PermissionsBoundary": arns.boundary}},
-        },
-        {
-            "Sid": "NoBoundaryIsLifted",
-            "Effect": "Deny",
-            "Action": list(LIFT_BOUNDARY_ACTIONS),
-            "Resource": "*",
-        },
-        {
-            "Sid": "NothingIsSharedOutside",
-            "Effect": "Deny",
-            "Action": shared,
-            "Resource": "*",
-        },
-        {
-            "Sid": "ThisBoundaryStaysAsItIs",
-            "Effect": "Deny",
-            "Action": list(CHANGE_POLICY_ACTIONS),
-            "Resource": arns.boundary,
-        },
+        # NewAndChangedPrincipalsKeepThisBoundary.
+        deny(list(BOUNDARY_CONDITIONED_ACTIONS), "*", StringNotEquals=keeps_this_boundary),
+        # NoBoundaryIsLiftedNothingIsSharedOutside: no principal gets out of it, no resource
+        # policy grants another account (a boundary limits principals, not what those grant),
+        # and the account's Data Catalog stays as it is.
+        deny([*LIFT_BOUNDARY_ACTIONS, *shared, *ACCOUNT_CATALOG_ACTIONS], "*"),
+        # ThisBoundaryStaysAsItIs.
+        deny(list(CHANGE_POLICY_ACTIONS), arns.boundary),
     ]
     if receiver:
-        # pulumi up adds the public URL's two permissions, for Principal `*`, and the schedule's,
-        # for EventBridge; any other principal (an account, another service) would share the
-        # function outside. AWS offers no key for the granted action or the source ARN, so a
-        # `*` or EventBridge grant stays possible: it reaches no data, as the function keeps
-        # none (pushes are in S3, which no bounded principal can share). The URL configs need
-        # no deny: the auth type only chooses public or IAM-checked, and who else may call is
-        # this resource policy.
-        statements.append(
-            {
-                "Sid": "NoFunctionIsSharedWithOthers",
-                "Effect": "Deny",
-                "Action": "lambda:AddPermission",
-                "Resource": "*",
-                "Condition": {"StringNotEquals": {"lambda:Principal": FUNCTION_PRINCIPALS}},
-            }
-        )
+        # NoFunctionIsSharedWithOthers: pulumi up adds the public URL's two permissions, for
+        # Principal `*`, and the schedule's, for EventBridge; any other principal (an account,
+        # another service) would share the function outside. AWS offers no key for the granted
+        # action or the source ARN, so a `*` or EventBridge grant stays possible: it reaches no
+        # data, as the function keeps none (pushes are in S3, which no bounded principal can
+        # share). The URL configs need no deny: the auth type only chooses public or
+        # IAM-checked, and who else may call is this resource policy.
+        principals = {"lambda:Principal": FUNCTION_PRINCIPALS}
+        statements.append(deny("lambda:AddPermission", "*", StringNotEquals=principals))
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 

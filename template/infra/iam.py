@@ -1,8 +1,8 @@
 """Who may do what: the two roles of a flow-run task and the identity of the ECS push work pool.
 
 - execution role: what ECS itself needs to start the task (pull this image, write this log group);
-- task role: what the flow's code may do (read and write the results prefix of the bucket, and
-  read the pushes the receiver kept in the inbox bucket, when there is one);
+- task role: what the flow's code may do (read and write the results and history prefixes of the
+  bucket, and read the pushes the receiver kept in the inbox bucket, when there is one);
 - push pool user: what Prefect Cloud needs to start, watch and stop flow-run tasks in this cluster.
   Push pools authenticate with an access key (an AwsCredentials block), so this is an IAM user.
   Pulumi creates its key and exports the secret half as a secret output: it is stored encrypted in
@@ -20,7 +20,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.cluster import Cluster
-from infra.storage import INBOX_PREFIX, RESULTS_PREFIX
+from infra.storage import HISTORY_PREFIX, INBOX_PREFIX, RESULTS_PREFIX
 from infra.tags import tags
 
 ECS_TASKS_SERVICE = "ecs-tasks.amazonaws.com"
@@ -108,22 +108,24 @@ def create_task_roles(
 
     task = aws.iam.Role(
         f"{prefix}-task",
-        description="The flow's code runs with it: reads and writes its results",
+        description="The flow's code runs with it: reads and writes its results and history",
         assume_role_policy=ecs_tasks_trust(account_id),
         permissions_boundary=boundary.arn,
         tags=tags(f"{prefix}-task"),
     )
+    # The history store (contract 9) is read too: a newsletter compares with earlier versions.
+    prefixes = (RESULTS_PREFIX, HISTORY_PREFIX)
     task_grants: list[Mapping[str, Any]] = [
         {
-            "Sid": "ReadWriteResults",
+            "Sid": "ReadWriteResultsAndHistory",
             "Action": ["s3:GetObject", "s3:PutObject"],
-            "Resource": pulumi.Output.concat(bucket.arn, f"/{RESULTS_PREFIX}*"),
+            "Resource": [pulumi.Output.concat(bucket.arn, f"/{p}*") for p in prefixes],
         },
         {
-            "Sid": "ListResults",
+            "Sid": "ListResultsAndHistory",
             "Action": "s3:ListBucket",
             "Resource": bucket.arn,
-            "Condition": {"StringLike": {"s3:prefix": [f"{RESULTS_PREFIX}*"]}},
+            "Condition": {"StringLike": {"s3:prefix": [f"{p}*" for p in prefixes]}},
         },
     ]
     if inbox is not None:

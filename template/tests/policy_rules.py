@@ -108,6 +108,8 @@ LIFT_BOUNDARY_ACTIONS = frozenset(
 SHARING_ACTIONS = frozenset(
     {
         "ecr:SetRepositoryPolicy",
+        # The Data Catalog's resource policy (the account's catalog, with every database in it).
+        "glue:PutResourcePolicy",
         "lambda:AddPermission",
         "logs:CreateExportTask",
         "logs:PutSubscriptionFilter",
@@ -290,11 +292,14 @@ def grants_require_the_boundary(resource: Registered) -> list[str]:
 
 
 def boundary_names_services_not_everything(resource: Registered) -> list[str]:
-    """A boundary's wildcards are whole services (`ecr:*`) on named resources, never `*`."""
+    """A boundary allows whole services (`ecr:*`) on named resources, never `*`; a deny may name
+    a pattern (`glue:*Catalog*`): it only takes away."""
     found = []
     for statement in statements(resource):
         if "NotAction" in statement or "NotResource" in statement:
             found.append(f"{resource.name}: boundary uses NotAction or NotResource")
+        if statement.get("Effect") == "Deny":
+            continue
         for action in as_list(statement.get("Action", [])):
             service, _, name = action.partition(":")
             if "*" in service or ("*" in name and name != "*"):

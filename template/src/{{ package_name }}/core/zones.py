@@ -8,9 +8,12 @@ that is shown by its EIC code in UTC.
 from __future__ import annotations
 
 import functools
+import re
 from typing import NamedTuple, cast, overload
 
 import pandas as pd
+
+from .errors import BadInput
 
 
 class Zone(NamedTuple):
@@ -84,6 +87,18 @@ def zone(area: str) -> Zone:
     except ValueError:
         return Zone(area, area, "UTC")
     return Zone(found.name.replace("_", "-"), found.meaning, str(found.tz))
+
+
+def eic(name: str) -> str:
+    """The EIC code of a zone given by its short name (FI, de-lu) or its EIC code."""
+    wanted = name.strip().upper()
+    for code, entry in ZONES.items():
+        if wanted in (code, entry.short.upper()):
+            return code
+    if re.fullmatch(r"\d{2}[A-Z0-9-]{13}[A-Z0-9]", wanted):  # an area the table lacks
+        return wanted
+    known = ", ".join(sorted(entry.short for entry in ZONES.values())[:6])
+    raise BadInput(f"unknown zone {name!r}: give a short name ({known}, ...) or an EIC code")
 
 
 def area_timezone(area: str) -> str:
