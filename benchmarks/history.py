@@ -8,7 +8,7 @@ Measured in one run, best of REPEATS, each into a fresh folder:
 - appending the year as one document to the store, against `DataFrame.to_parquet` of the same
   frame (the floor: one file, no splitting, no identity);
 - reading June back (`Store.read`, latest version of each interval), against `pd.read_parquet`
-  of that one file filtered to June;
+  of that one file filtered to June; and June from the daily files below;
 - the year as it really comes, 366 daily documents appended one by one: time per append, and
   the size on disk of a year of one type and zone, against the one-file floor.
 Targets: appending at most 5x to_parquet (the store also sorts and hashes the rows for their
@@ -90,6 +90,8 @@ def main(argv: list[str]) -> int:
         for day in days:
             daily.append(day, received)
         per_day = (time.perf_counter() - started) / len(days)
+        daily_read = best(lambda: daily.read("A69", [AREA], *JUNE))
+        june_daily = daily.read("A69", [AREA], *JUNE)
         one_file = baseline_file.stat().st_size
         year_files = list(Path(daily.root).rglob("*.parquet"))
         on_disk = sum(p.stat().st_size for p in year_files)
@@ -112,6 +114,10 @@ def main(argv: list[str]) -> int:
     )
     print(f"366 daily documents appended one by one: {per_day * 1000:.1f} ms per append")
     print(
+        f"Store.read of June from its 30 daily files: {daily_read * 1000:.1f} ms, "
+        f"{daily_read / baseline_read:.1f}x read_parquet"
+    )
+    print(
         f"on disk, a year of one type and zone: {on_disk / 1e6:.2f} MB in {len(year_files)} "
         f"daily files; {whole_year / 1e6:.2f} MB appended as one document; the one file of "
         f"to_parquet: {one_file / 1e6:.2f} MB; daily files {size_ratio:.1f}x it "
@@ -119,6 +125,7 @@ def main(argv: list[str]) -> int:
     )
     in_order = expected.sort_values(["psr_type", "timestamp"])
     same = june["value"].tolist() == in_order["value"].tolist()
+    same &= june_daily["value"].tolist() == in_order["value"].tolist()
     print(f"June read back identical to the document: {'yes' if same else 'NO'} ({len(june):,})")
     return 0 if same else 1
 

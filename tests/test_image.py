@@ -119,7 +119,8 @@ def test_the_image_holds_the_runtime_alone(image: Path) -> None:
         [python, "-c", probe.format(absent)], capture_output=True, text=True, check=True
     )
     assert found.stdout.strip() == "[]"
-    present = ["prefect", "prefect_aws", "prefect_email", "pandas", "lxml", "matplotlib", PACKAGE]
+    present = ["prefect", "prefect_aws", "prefect_email", "pandas", "pyarrow", "lxml"]
+    present += ["matplotlib", PACKAGE]
     found = subprocess.run(
         [python, "-c", probe.format(present)], capture_output=True, text=True, check=True
     )
@@ -154,7 +155,11 @@ def test_a_flow_run_of_the_deployment_mails_the_newsletter(image: Path, tmp_path
             executed = subprocess.run(
                 [str(image / "bin" / "prefect"), "flow-run", "execute", flow_run_id],
                 cwd=empty,
-                env={**env, "PATH": f"{image / 'bin'}{os.pathsep}/usr/bin:/bin"},
+                env={
+                    **env,
+                    "PATH": f"{image / 'bin'}{os.pathsep}/usr/bin:/bin",
+                    "PIPELINE_HISTORY": str(tmp_path / "history"),  # s3://... in the cloud
+                },
                 capture_output=True,
                 text=True,
                 check=False,
@@ -162,6 +167,8 @@ def test_a_flow_run_of_the_deployment_mails_the_newsletter(image: Path, tmp_path
             )
             assert executed.returncode == 0, executed.stdout + executed.stderr
             assert list(empty.iterdir()) == []  # nothing was pulled into the task's directory
+            # The image keeps the document in the history (contract 9), with its own pyarrow.
+            assert len(list((tmp_path / "history" / "A69").rglob("*.parquet"))) == 1
     finally:
         smtp.stop()
     # The newsletter, and (no ENTSO-E key in the task) the alert that it went without capacity.

@@ -77,6 +77,9 @@ BAD_ANSWERS: list[tuple[str, Any, dict[str, Any], str]] = [
     ("alert_recipients", "a@example.com, b@example.com", {}, "is not one email address; give"),
     ("push_deadline", "7pm", {}, "The push deadline must be HH:MM on a 24-hour clock"),
     ("push_deadline", "24:00", {}, "(Europe/Brussels), for example 19:00, or off (got '24:00')"),
+    ("newsletter_mode", "weekly", {}, "Invalid choice"),
+    ("digest_time", "7:00", {"newsletter_mode": "digest"}, "The digest time must be HH:MM"),
+    ("digest_time", "07:00 CET", {"newsletter_mode": "both"}, "(Europe/Brussels), for example"),
     ("sender_address", "me@localhost", {}, "'me@localhost' is not an email address: give one like"),
     (
         "sender_address",
@@ -383,3 +386,19 @@ def test_alert_recipients_default_to_the_author_and_take_one_bare_address(
     bare = render(copier_template, tmp_path / "b", alert_recipients="oncall@example.org")
     settings = runpy.run_path(str(bare / "src" / "entsoe_newsletter" / "settings.py"))
     assert settings["ALERT_RECIPIENTS"] == ["oncall@example.org"]
+
+
+def test_the_digest_time_is_asked_and_stored_only_with_a_digest(
+    copier_template: Path, tmp_path: Path
+) -> None:
+    """newsletter_mode each (the default) mails no digest: its time is neither asked nor
+    stored; digest or both stores it, and the rendered schedule runs at it."""
+    each = render(copier_template, tmp_path / "each")
+    recorded = yaml.safe_load((each / ".copier-answers.yml").read_text())
+    assert recorded["newsletter_mode"] == "each" and "digest_time" not in recorded
+    for mode in ("digest", "both"):
+        project = render(copier_template, tmp_path / mode, newsletter_mode=mode, digest_time="06:05")
+        recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
+        assert (recorded["newsletter_mode"], recorded["digest_time"]) == (mode, "06:05")
+        settings = runpy.run_path(str(project / "src" / "entsoe_newsletter" / "settings.py"))
+        assert (settings["NEWSLETTER_MODE"], settings["DIGEST_CRON"]) == (mode, "5 6 * * *")

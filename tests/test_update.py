@@ -80,6 +80,8 @@ NEW_QUESTIONS = (
     "pull_timezone",
     "alert_recipients",
     "push_deadline",
+    "newsletter_mode",
+    "digest_time",
 )
 
 

@@ -26,6 +26,11 @@ NO_FUNCTION_URLS = {"eu-central-2"}
 # Pull mode in every other row (v01, a full rendered suite, among them), at these times and zones.
 PULL_TIMES = ["18:30", "06:05", "23:59", "00:00"]
 PULL_ZONES = ["Europe/Brussels", "Europe/Helsinki", "UTC", "Europe/Lisbon"]
+# The newsletter mode by row: v00 both, v01 each (each a full rendered suite), v02 digest, ...
+# (test_flow_history.py runs a push in digest mode in every suite); the digest time (asked and
+# stored only with a digest) at these.
+NEWSLETTER_MODES = ["both", "each", "digest"]
+DIGEST_TIMES = ["07:00", "05:30", "23:45"]
 
 
 def pairwise(parameters: list[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
@@ -77,6 +82,10 @@ def build_variants(zones: list[str]) -> dict[str, dict[str, Any]]:
             answers["pull_schedule"] = True
             answers["pull_time"] = PULL_TIMES[(index // 2 + 1) % len(PULL_TIMES)]
             answers["pull_timezone"] = PULL_ZONES[(index // 2 + 1) % len(PULL_ZONES)]
+        mode = NEWSLETTER_MODES[index % len(NEWSLETTER_MODES)]
+        if mode != "each":
+            answers["newsletter_mode"] = mode
+            answers["digest_time"] = DIGEST_TIMES[(index // 3) % len(DIGEST_TIMES)]
         variants[f"v{index:02d}"] = answers
     variants["odd"] = ODD_ANSWERS
     return variants

@@ -1,10 +1,11 @@
 """The history store's table in the Glue Data Catalog: Athena queries `history/` of the results
 bucket with SQL where the flow writes it (src/<package>/adapters/history.py), moving no data.
 
-The files lie in `history/<type>/<zone EIC>/<YYYY-MM>/<content>.parquet`, folders without
-`key=` names, so the table *projects* its partitions: Athena computes them from the parameters
-below at query time, and no crawler, `MSCK REPAIR TABLE` or partition in the catalog is needed. A
-query that names the type, zone and month reads that one folder (docs/infrastructure.md).
+The files lie in `history/<type>/<zone EIC>/<YYYY-MM>/<first>_<last>_<content>.parquet`,
+folders without `key=` names, so the table *projects* its partitions: Athena computes them from
+the parameters below at query time, and no crawler, `MSCK REPAIR TABLE` or partition in the
+catalog is needed. A query that names the type, zone and month reads that one folder
+(docs/infrastructure.md).
 """
 
 from collections.abc import Sequence

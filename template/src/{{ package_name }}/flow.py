@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.client.schemas.objects import State
 from prefect.concurrency.sync import concurrency
@@ -27,9 +28,9 @@ from prefect.futures import wait
 from prefect.states import Completed
 
 from . import settings
-from .adapters import delivery, rest_api
+from .adapters import delivery, history, rest_api
 from .adapters.kept_body import read_kept
-from .core import alerts, deadline, documents, identity, pull, push, summary
+from .core import alerts, changes, deadline, documents, identity, pull, push, summary
 from .core.errors import BadInput
 from .core.newsletter import Letter, render
 from .core.zones import area_name, local_time
@@ -73,7 +74,7 @@ class DeliveryFailed(RuntimeError):
     """Some recipients could not be served after retries (the others were)."""
 
 
-def _recipient_key(recipient: str) -> str:
+def recipient_key(recipient: str) -> str:
     return hashlib.sha256(recipient.lower().encode()).hexdigest()[:16]
 
 
@@ -108,8 +109,9 @@ def summarise(
     document: documents.Document,
     capacities: dict[str, summary.Capacity] | None,
     revised: bool,
+    earlier: changes.History,
 ) -> summary.Summary:
-    result = summary.summarise(document, capacities, revised)
+    result = summary.summarise(document, capacities, revised, earlier)
     logger = get_run_logger()
     logger.info("summarised %d bidding zone(s): %s", len(result.areas), result.subject)
     for area in result.areas:
@@ -118,6 +120,40 @@ def summarise(
     for problem in result.problems:  # for the operators: the alert says it too
         logger.warning("%s", problem)
     return result
+
+
+def keep(document: documents.Document) -> None:
+    """Contract 9: the document's rows into the history store, before its newsletter."""
+    written = history.store().append(document, datetime.now(UTC))
+    get_run_logger().info(
+        "kept in the history: %s", ", ".join(written) if written else "stored before"
+    )
+
+
+def compared(document: documents.Document, revised: bool) -> changes.History:
+    """What the newsletter compares with, from the history store, for the document's zones and
+    period: the version before (a revised forecast), the day-ahead forecast (actuals), the
+    other half of the residual load."""
+    frame = document.frame
+    zones = list(dict.fromkeys(str(zone) for zone in frame["area"]))
+    start, end = frame["timestamp"].min(), frame["timestamp"].max() + pd.Timedelta(1, "ns")
+    processes = frame["process_type"].dropna()
+    kind = (document.type or "", str(processes.iloc[0]) if len(processes) else "")
+    store = history.store()
+
+    def stored(other: tuple[str, str] | None) -> pd.DataFrame | None:
+        if other is None:
+            return None
+        return store.read(other[0], zones, start, end, process=other[1])
+
+    previous = None
+    if revised:  # the latest version of another content than this one
+        own = history.contents_by_zone(document).values()
+        process = kind[1] or None
+        previous = store.read(kind[0], zones, start, end, process=process, exclude_content=own)
+    return changes.History(
+        previous, stored(changes.FORECAST_FOR.get(kind)), stored(changes.COUNTERPART.get(kind))
+    )
 
 
 def render_letter(result: summary.Summary, document_id: str) -> Letter:
@@ -171,7 +207,7 @@ def capacities(document: documents.Document) -> dict[str, summary.Capacity] | No
 
 
 def _delivery_key(context: Any, parameters: dict[str, Any]) -> str:
-    return f"newsletter-{parameters['document_key']}-{_recipient_key(parameters['recipient'])}"
+    return f"newsletter-{parameters['document_key']}-{recipient_key(parameters['recipient'])}"
 
 
 @task(
@@ -192,7 +228,7 @@ def deliver(letter: Letter, recipient: str, document_key: str) -> str:
     name="alert",
     task_run_name="alert {recipient}",
     cache_key_fn=lambda context, parameters: (
-        f"alert-{parameters['alert'].key}-{_recipient_key(parameters['recipient'])}"
+        f"alert-{parameters['alert'].key}-{recipient_key(parameters['recipient'])}"
     ),
     persist_result=True,
     retries=2,
@@ -282,6 +318,11 @@ def newsletter(data: bytes) -> State[Any] | list[str]:
         logger.info(message)
         return Completed(message=message)
     record(deadline.ARRIVED_EVENT, document)
+    keep(document)
+    if settings.NEWSLETTER_MODE == "digest":
+        message = "kept in the history for the daily digest: nobody mailed now"
+        logger.info(message)
+        return Completed(message=message)
     subject_key = identity.subject(document)
     with subject_lock(subject_key):
         served = mail(document, subject_key)
@@ -294,7 +335,7 @@ def mail(document: documents.Document, subject_key: str) -> list[str]:
     logger = get_run_logger()
     content_key = identity.content(document)
     revised = first_content(subject_key, content_key) != content_key
-    result = summarise(document, capacities(document), revised)
+    result = summarise(document, capacities(document), revised, compared(document, revised))
     if result.problems:  # the readers' newsletter goes without the part; operators hear why
         try:
             send_alert(alerts.problems(document.type or "", result.problems, _market_today()))

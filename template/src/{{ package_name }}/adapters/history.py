@@ -1,11 +1,13 @@
 """The history store (contract 9): every document the flow parses, kept as Parquet.
 
 Layout, below the root (a folder, or `s3://bucket/history` in the cloud):
-`<type>/<zone EIC>/<YYYY-MM>/<content>.parquet`, one file per version of one zone's rows in one
-UTC month of their starts. The file is named by the content of the zone's rows
-(core/identity.py), so the same content is stored once however often it comes, and a revision is
-a file of its own: every version is kept. pandas, DuckDB and Athena (a Glue table with partition
-projection on the three folders: infra/history.py) read the files as they are.
+`<type>/<zone EIC>/<YYYY-MM>/<first>_<last>_<content>.parquet`, one file per version of one
+zone's rows in one UTC month of their starts; `<first>` and `<last>` are the first and the last
+start in it (`20261207T2300`), so a read opens only the files of its period. The content of the
+zone's rows (core/identity.py) ends the name: the same content is stored once however often it
+comes, and a revision is a file of its own: every version is kept. pandas, DuckDB and Athena (a
+Glue table with partition projection on the three folders: infra/history.py) read the files as
+they are.
 
 pyarrow writes and reads them: Parquet is columnar and compressed (a year of a 15-minute forecast
 of one zone is well under a megabyte), typed (UTC timestamps stay UTC), and every analytics tool
@@ -34,6 +36,7 @@ from ..core import identity
 from ..core.documents import COLUMNS, RESOLUTIONS, Document
 
 TIME = pa.timestamp("ms", tz="UTC")
+STAMP = "%Y%m%dT%H%M"  # the first and last start in a file's name, UTC
 SCHEMA = pa.schema(
     [
         ("type", pa.string()),
@@ -89,12 +92,17 @@ class Store:
             months = (starts.year * 100 + starts.month).to_numpy()  # 202603: March 2026
             order = np.argsort(months, kind="stable")  # each month's rows together, in order
             table, months = table.take(order), months[order]
+            times = rows["timestamp"].to_numpy(dtype="datetime64[ms]")[order]  # UTC
             for month in np.unique(months):
-                name = f"{document.type}/{zone}/{month // 100}-{month % 100:02d}/{content}.parquet"
-                first, end = np.searchsorted(months, [month, month + 1])
-                if not self._exists(name):
-                    self._write(name, table.slice(first, end - first))
-                    written.append(f"{self.root}/{name}")
+                folder = f"{document.type}/{zone}/{month // 100}-{month % 100:02d}/"
+                begin, end = np.searchsorted(months, [month, month + 1])
+                if any(name.endswith(f"_{content}.parquet") for name in self._list(folder)):
+                    continue
+                span = times[begin:end]
+                first, last = (pd.Timestamp(t).strftime(STAMP) for t in (span.min(), span.max()))
+                name = f"{folder}{first}_{last}_{content}.parquet"
+                self._write(name, table.slice(begin, end - begin))
+                written.append(f"{self.root}/{name}")
         return written
 
     def read(
@@ -151,6 +159,7 @@ class Store:
             for zone in zones
             for month in _months(low, high)
             for name in self._list(f"{document_type}/{zone}/{month}/")
+            if _overlaps(name, low, high)
         ]
         rows = pa.concat_tables(tables) if tables else SCHEMA.empty_table()
         # Text as the documents' table holds it (str, NaN where missing), and its nanoseconds.
@@ -176,9 +185,6 @@ class Store:
         for page in pages.paginate(Bucket=bucket, Prefix=f"{prefix}/{folder}"):
             found += [item["Key"].removeprefix(f"{prefix}/") for item in page.get("Contents", [])]
         return sorted(name for name in found if name.endswith(".parquet"))
-
-    def _exists(self, name: str) -> bool:
-        return name in self._list(name.rpartition("/")[0] + "/")
 
     def _read(self, name: str) -> pa.Table:
         if not self.root.startswith("s3://"):
@@ -243,6 +249,13 @@ def _table(document: Document, rows: pd.DataFrame, content: str, received_at: da
 
 def _array(column: pd.Series, kind: pa.DataType) -> pa.Array:
     return pa.array(column, kind, from_pandas=True)  # a missing label (NaN) is null
+
+
+def _overlaps(name: str, low: pd.Timestamp, high: pd.Timestamp) -> bool:
+    """Whether the file's starts, as its name gives them, reach into [low, high)."""
+    stamps = name.rsplit("/", 1)[-1].split("_")[:2]
+    first, last = (pd.to_datetime(stamp, format=STAMP, utc=True) for stamp in stamps)
+    return bool(last >= low and first < high)
 
 
 def _months(low: pd.Timestamp, high: pd.Timestamp) -> Iterator[str]:

@@ -4,7 +4,8 @@ Prefect's `apply()` deletes and recreates a deployment's automation (automation.
 that arrive meanwhile start nothing: so an existing deployment is updated in place. The pull
 deployment is the same flow with no trigger: on a daily schedule in pull mode, and always there
 for the watch's fallback when a deadline passes. The watch deployment (watch.py) checks the
-deadline on its schedule and alerts about failed runs through its automation.
+deadline on its schedule and alerts about failed runs through its automation. The digest
+deployment (digest.py) mails the daily digest on its schedule, unless newsletter_mode is each.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import contextlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
-from .. import settings
+from .. import digest, settings
 from ..events import DEPLOYMENT, PULL_DEPLOYMENT, PULL_PARAMETERS, pull_schedule
 from ..flow import NEWSLETTER_LIMIT, newsletter_flow, subject_limits
 from ..watch import WATCH_DEPLOYMENT, schedules, watch_flow
@@ -99,6 +100,34 @@ def ensure_watch_deployment(outputs: Mapping[str, Any], image: str) -> str:
         schedules=schedules(),
     )
     return _ensure(watching, WATCH_DEPLOYMENT)
+
+
+def ensure_digest_deployment(outputs: Mapping[str, Any], image: str) -> str:
+    """The digest deployment on its daily schedule, one run at a time (a day's digest is mailed
+    once); with newsletter_mode each, none: one an earlier answer made is deleted."""
+    if not digest.wanted():
+        return _remove(digest.DIGEST_DEPLOYMENT)
+    digesting = _runner_deployment(
+        outputs,
+        image,
+        digest.digest_flow,
+        name=settings.DIGEST_DEPLOYMENT_NAME,
+        concurrency_limit=1,
+        schedules=digest.schedules(),
+    )
+    return _ensure(digesting, digest.DIGEST_DEPLOYMENT)
+
+
+def _remove(full_name: str) -> str:
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.delete_deployment(client.read_deployment_by_name(full_name).id)
+        except ObjectNotFound:
+            return "absent"
+    return "deleted"
 
 
 def _ensure(wanted: RunnerDeployment, full_name: str) -> str:

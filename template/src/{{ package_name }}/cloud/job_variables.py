@@ -85,5 +85,7 @@ def ecs_job_variables(outputs: Mapping[str, Any], image_tag: str = "latest") -> 
             "AWS_DEFAULT_REGION": region,
             RESULTS_BUCKET_ENV: outputs["results_bucket_name"],
             RESULTS_PREFIX_ENV: outputs["results_prefix"],
+            # The history store (contract 9): the task role may write there too.
+            settings.HISTORY_ENV: f"s3://{outputs['results_bucket_name']}/history",
         },
     }

@@ -6,6 +6,7 @@ pool and the blocks that point into the stack.
 from __future__ import annotations
 
 from .. import settings
+from ..digest import DIGEST_DEPLOYMENT
 from ..events import DEPLOYMENT, PULL_DEPLOYMENT
 from ..watch import WATCH_DEPLOYMENT
 from . import blocks, webhooks, work_pool
@@ -24,6 +25,7 @@ def destroy_steps(hooks: webhooks.Webhooks | None) -> list[Step]:
             f"delete deployment '{WATCH_DEPLOYMENT}' and automation '{WATCH_AUTOMATION}'",
             lambda: _delete(WATCH_DEPLOYMENT, WATCH_AUTOMATION),
         ),
+        Step(f"delete deployment '{DIGEST_DEPLOYMENT}'", lambda: _delete(DIGEST_DEPLOYMENT)),
         Step(
             f"delete Prefect Cloud webhook '{webhooks.WEBHOOK_NAME}'",
             lambda: webhooks.delete_webhook(hooks),

@@ -29,6 +29,7 @@ class Letter:
     html: str  # charts referenced as cid:<file name>, for the email
     text: str
     images: dict[str, bytes]  # file name -> PNG
+    reference: str = ""  # the document's mRID: for support, in a header, never in the text
 
     def write(self, folder: Path) -> list[Path]:
         """newsletter.html (charts referenced by file name), newsletter.txt and the charts."""
@@ -51,6 +52,8 @@ class Letter:
         message["Date"] = format_datetime(datetime.now(UTC))
         # The sender may carry a name ("Desk <desk@example.org>"): the domain is the address's.
         message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
+        if self.reference:
+            message["X-ENTSOE-Document"] = " ".join(self.reference.split())  # one line
         message.set_content(self.text)
         message.add_alternative(self.html, subtype="html")
         html_part = message.get_body(preferencelist=("html",))
@@ -78,6 +81,7 @@ def render(summary: Summary, document_id: str) -> Letter:
         _TEMPLATES.get_template("newsletter.html.j2").render(context),
         _TEMPLATES.get_template("newsletter.txt.j2").render(context),
         images,
+        document_id,
     )
 
 

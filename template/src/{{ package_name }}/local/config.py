@@ -82,6 +82,7 @@ class Config:
             ).lower(),
             "PREFECT_SERVER_SERVICES_SCHEDULER_MAX_RUNS": "3",
             settings.INBOX_DIR_ENV: str(self.data_dir / "inbox"),
+            settings.HISTORY_ENV: str(self.data_dir / "history"),
             settings.SUBJECT_LOCKS_ENV: "process",  # every run is in the stack's one process
             # Prefect's own chatter stays at warnings; the runs' logs (console and UI) at INFO.
             "PREFECT_LOGGING_LEVEL": env.get("PREFECT_LOGGING_LEVEL", "WARNING"),

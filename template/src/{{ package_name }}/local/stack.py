@@ -3,7 +3,8 @@
 One command starts and supervises a Prefect server (SQLite under the data folder), an SMTP server
 on loopback that files every message as .eml in the outbox, the receiver (the local stand-in for
 the Cloud webhook) and the flow served with the same trigger as the cloud deployment, and in pull
-mode its daily pull deployment too. It prints a line with `ready` once a push would be processed,
+mode its daily pull deployment too (and the watch, and the daily digest unless the answer
+newsletter_mode is each). It prints a line with `ready` once a push would be processed,
 and stops all of it on Ctrl-C or SIGTERM.
 """
 
@@ -167,7 +168,7 @@ async def _serve(config: Config, receiver: Receiver) -> None:
     """Register the deployment with its trigger and run what it schedules; replay; say ready."""
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    from .. import watch
+    from .. import digest, watch
     from ..flow import newsletter_flow  # Prefect reads its settings once, on import
 
     await _seed_smtp(config, EMAIL_BLOCK)
@@ -190,6 +191,11 @@ async def _serve(config: Config, receiver: Receiver) -> None:
         await _pull_deployment(newsletter_flow): newsletter_flow,
         await watching.aapply(): watch.watch_flow,
     }
+    if digest.wanted():  # as deploy makes it: daily at the digest time, one run at a time
+        digesting = await digest.digest_flow.ato_deployment(
+            name=settings.DIGEST_DEPLOYMENT_NAME, schedules=digest.schedules(), concurrency_limit=1
+        )
+        flows[await digesting.aapply()] = digest.digest_flow
     deployment_ids = list(flows)
     await _crash_abandoned_runs(deployment_ids)
     # No heartbeats: their thread is joined at each run's end (up to a second), and a run the
