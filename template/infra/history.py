@@ -34,6 +34,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("unit", "string"),
     ("mrid", "string"),
     ("revision", "int"),
+    ("created", "timestamp"),
     ("received_at", "timestamp"),
     ("content", "string"),
 )

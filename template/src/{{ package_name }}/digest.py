@@ -32,7 +32,7 @@ from .flow import DeliveryFailed, recipient_key
 if TYPE_CHECKING:
     from prefect.schedules import Schedule
 
-DIGEST_FLOW_NAME = f"{settings.PROJECT_SLUG}-digest"
+DIGEST_FLOW_NAME = settings.DIGEST_FLOW_NAME
 DIGEST_DEPLOYMENT = f"{DIGEST_FLOW_NAME}/{settings.DIGEST_DEPLOYMENT_NAME}"
 # What changed is looked for in versions touching these days around the digest's day.
 CHANGES_AHEAD_DAYS = 10

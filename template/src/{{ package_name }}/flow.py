@@ -136,7 +136,8 @@ def compared(document: documents.Document, revised: bool) -> changes.History:
     other half of the residual load."""
     frame = document.frame
     zones = list(dict.fromkeys(str(zone) for zone in frame["area"]))
-    start, end = frame["timestamp"].min(), frame["timestamp"].max() + pd.Timedelta(1, "ns")
+    steps = pd.to_timedelta(frame["resolution"].map(documents.RESOLUTIONS), unit="min")
+    start, end = frame["timestamp"].min(), (frame["timestamp"] + steps).max()
     processes = frame["process_type"].dropna()
     kind = (document.type or "", str(processes.iloc[0]) if len(processes) else "")
     store = history.store()
@@ -147,10 +148,17 @@ def compared(document: documents.Document, revised: bool) -> changes.History:
         return store.read(other[0], zones, start, end, process=other[1])
 
     previous = None
-    if revised:  # the latest version of another content than this one
+    if revised:  # the newest other version, created no later than this one
         own = history.contents_by_zone(document).values()
-        process = kind[1] or None
-        previous = store.read(kind[0], zones, start, end, process=process, exclude_content=own)
+        previous = store.read(
+            kind[0],
+            zones,
+            start,
+            end,
+            process=kind[1] or None,
+            exclude_content=own,
+            created_by=document.created,
+        )
     return changes.History(
         previous, stored(changes.FORECAST_FOR.get(kind)), stored(changes.COUNTERPART.get(kind))
     )

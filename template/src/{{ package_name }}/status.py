@@ -87,7 +87,11 @@ def _failed_runs(since: dt.datetime) -> list[str]:
 
     with get_client(sync_client=True) as client:
         runs = client.read_flow_runs(
-            flow_filter=FlowFilter(name=FlowFilterName(any_=[settings.FLOW_NAME, WATCH_FLOW_NAME])),
+            flow_filter=FlowFilter(
+                name=FlowFilterName(
+                    any_=[settings.FLOW_NAME, settings.DIGEST_FLOW_NAME, WATCH_FLOW_NAME]
+                )
+            ),
             flow_run_filter=FlowRunFilter(
                 state=FlowRunFilterState(
                     type=FlowRunFilterStateType(any_=[StateType.FAILED, StateType.CRASHED])

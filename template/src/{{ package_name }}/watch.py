@@ -183,7 +183,8 @@ def alert_failed_run(run_id: str) -> State[Any]:
 
 
 def trigger() -> DeploymentEventTrigger:
-    """A newsletter run (push or pull) that ended Failed or Crashed starts a watch run about it."""
+    """A newsletter run (push or pull) or a digest run that ended Failed or Crashed starts a
+    watch run about it."""
     from prefect.events import DeploymentEventTrigger
 
     return DeploymentEventTrigger(
@@ -191,7 +192,7 @@ def trigger() -> DeploymentEventTrigger:
         expect=RUN_ENDED_BADLY,
         match_related={
             "prefect.resource.role": "flow",
-            "prefect.resource.name": settings.FLOW_NAME,
+            "prefect.resource.name": [settings.FLOW_NAME, settings.DIGEST_FLOW_NAME],
         },
         parameters={"failed_run": "{{ event.resource.id }}"},
     )

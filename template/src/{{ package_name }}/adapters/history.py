@@ -10,9 +10,9 @@ Glue table with partition projection on the three folders: infra/history.py) rea
 they are.
 
 pyarrow writes and reads them: Parquet is columnar and compressed (a year of a 15-minute forecast
-of one zone is well under a megabyte), typed (UTC timestamps stay UTC), and every analytics tool
-reads it without this package. The cloud's files go through boto3, as the kept bodies do, so one
-set of credentials and endpoints serves both.
+of one zone, a file a day, is about 2.6 MB), typed (UTC timestamps stay UTC), and every
+analytics tool reads it without this package. The cloud's files go through boto3, as the kept
+bodies do, so one set of credentials and endpoints serves both.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ SCHEMA = pa.schema(
         ("unit", pa.string()),
         ("mrid", pa.string()),
         ("revision", pa.int32()),
+        ("created", TIME),
         ("received_at", TIME),
         ("content", pa.string()),
     ]
@@ -64,9 +65,21 @@ AS_DOCUMENT = {
     "start": "timestamp",
     "quantity": "value",
 }
-# One value per interval of each of these series: the version received last.
+# One value per interval of each of these series: the newest version. Newest is the document
+# created last (createdDateTime), then the higher revision, then the one received last: a late
+# replay of an older version does not take its place.
 SERIES = ["type", "process", "zone", "direction", "psr_type", "business_type", "start"]
-VERSION_COLUMNS = ["type", "process", "zone", "content", "mrid", "revision", "received_at"]
+NEWEST_LAST = ["created", "revision", "received_at"]
+VERSION_COLUMNS = [
+    "type",
+    "process",
+    "zone",
+    "content",
+    "mrid",
+    "revision",
+    "created",
+    "received_at",
+]
 
 
 def store() -> Store:
@@ -114,23 +127,27 @@ class Store:
         process: str | None = None,
         as_of: datetime | None = None,
         exclude_content: Collection[str] = (),
+        created_by: datetime | None = None,
     ) -> pd.DataFrame:
-        """The latest version of each interval starting in [start, end), or the one current at
-        `as_of`: the documents' columns (contract 1) plus mrid, revision, received_at, content."""
+        """The newest version of each interval starting in [start, end), or the newest received
+        by `as_of`, or the newest created by `created_by`: the documents' columns (contract 1)
+        plus mrid, revision, created, received_at, content."""
         rows = self._rows(document_type, zones, start, end)
         keep = ~rows["content"].isin(list(exclude_content))
         if process is not None:
             keep &= rows["process"] == process
         if as_of is not None:
             keep &= rows["received_at"] <= pd.Timestamp(as_of)
+        if created_by is not None:  # a version without a creation time passes
+            keep &= ~(rows["created"] > pd.Timestamp(created_by))
         latest = (
             rows[keep]
-            .sort_values(["received_at", "revision"], na_position="first", kind="stable")
+            .sort_values(NEWEST_LAST, na_position="first", kind="stable")
             .drop_duplicates(SERIES, keep="last")
             .sort_values(["zone", "process", "direction", "psr_type", "start"], kind="stable")
         )
         frame = latest.rename(columns=AS_DOCUMENT).reset_index(drop=True)
-        return frame[[*COLUMNS, "mrid", "revision", "received_at", "content"]]
+        return frame[[*COLUMNS, "mrid", "revision", "created", "received_at", "content"]]
 
     def versions(
         self,
@@ -164,14 +181,15 @@ class Store:
         rows = pa.concat_tables(tables) if tables else SCHEMA.empty_table()
         # Text as the documents' table holds it (str, NaN where missing), and its nanoseconds.
         frame: pd.DataFrame = rows.to_pandas()
-        for column in ("start", "end", "received_at"):
+        for column in ("start", "end", "created", "received_at"):
             frame[column] = frame[column].dt.as_unit("ns")
         return frame[(frame["start"] >= low) & (frame["start"] < high)]
 
     # The two places a store lives: a folder, or a bucket through boto3.
     def _bucket(self) -> tuple[str, str]:
+        """The bucket, and the prefix of the store's keys ("" or ending in "/")."""
         bucket, _, prefix = self.root.removeprefix("s3://").partition("/")
-        return bucket, prefix.strip("/")
+        return bucket, f"{prefix.strip('/')}/".lstrip("/")
 
     def _list(self, folder: str) -> list[str]:
         if not self.root.startswith("s3://"):
@@ -182,8 +200,8 @@ class Store:
         bucket, prefix = self._bucket()
         pages = boto3.client("s3").get_paginator("list_objects_v2")
         found = []
-        for page in pages.paginate(Bucket=bucket, Prefix=f"{prefix}/{folder}"):
-            found += [item["Key"].removeprefix(f"{prefix}/") for item in page.get("Contents", [])]
+        for page in pages.paginate(Bucket=bucket, Prefix=f"{prefix}{folder}"):
+            found += [item["Key"].removeprefix(prefix) for item in page.get("Contents", [])]
         return sorted(name for name in found if name.endswith(".parquet"))
 
     def _read(self, name: str) -> pa.Table:
@@ -192,7 +210,7 @@ class Store:
         import boto3
 
         bucket, prefix = self._bucket()
-        body = boto3.client("s3").get_object(Bucket=bucket, Key=f"{prefix}/{name}")["Body"].read()
+        body = boto3.client("s3").get_object(Bucket=bucket, Key=f"{prefix}{name}")["Body"].read()
         return pq.read_table(io.BytesIO(body), schema=SCHEMA)
 
     def _write(self, name: str, table: pa.Table) -> None:
@@ -208,7 +226,7 @@ class Store:
         import boto3
 
         bucket, prefix = self._bucket()
-        boto3.client("s3").put_object(Bucket=bucket, Key=f"{prefix}/{name}", Body=buffer.getvalue())
+        boto3.client("s3").put_object(Bucket=bucket, Key=f"{prefix}{name}", Body=buffer.getvalue())
 
 
 def contents_by_zone(document: Document) -> dict[str, str]:
@@ -240,6 +258,7 @@ def _table(document: Document, rows: pd.DataFrame, content: str, received_at: da
     constants = [
         pa.scalar(document.mrid, pa.string()),
         pa.scalar(document.revision, pa.int32()),
+        pa.scalar(document.created, TIME),
         pa.scalar(received_at, TIME),
         pa.scalar(content, pa.string()),
     ]
@@ -252,9 +271,15 @@ def _array(column: pd.Series, kind: pa.DataType) -> pa.Array:
 
 
 def _overlaps(name: str, low: pd.Timestamp, high: pd.Timestamp) -> bool:
-    """Whether the file's starts, as its name gives them, reach into [low, high)."""
-    stamps = name.rsplit("/", 1)[-1].split("_")[:2]
-    first, last = (pd.to_datetime(stamp, format=STAMP, utc=True) for stamp in stamps)
+    """Whether the file's starts, as its name gives them, reach into [low, high); a file the
+    store did not name (one copied in by hand) is not its."""
+    try:
+        first, last = (
+            pd.to_datetime(stamp, format=STAMP, utc=True)
+            for stamp in name.rsplit("/", 1)[-1].split("_")[:2]
+        )
+    except ValueError:
+        return False
     return bool(last >= low and first < high)
 
 
@@ -273,7 +298,7 @@ def write_csv(rows: pd.DataFrame, out: TextIO) -> None:
     frame["end"] = frame["start"] + pd.to_timedelta(
         frame["resolution"].map(RESOLUTIONS).astype("int64"), unit="min"
     )
-    for column in ("start", "end", "received_at"):
+    for column in ("start", "end", "created", "received_at"):
         frame[column] = frame[column].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
     frame["revision"] = frame["revision"].astype("Int32")
     frame[SCHEMA.names].to_csv(out, index=False, lineterminator="\n")

@@ -450,8 +450,8 @@ def _partial(coverage: changes.Coverage, stored: str) -> tuple[str, ...]:
 
 
 def _line_name(line: changes.Line, document_type: str) -> str:
-    if line == changes.TOTAL:
-        return "Total"
+    if line == changes.TOTAL:  # not the document's total: the lines compared, a forecast's or both
+        return "Total of these"
     psr_type, direction = line
     if not psr_type:
         return "Load" if document_type == "A65" else "Price" if document_type == "A44" else "Total"
