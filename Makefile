@@ -27,7 +27,7 @@ demo: install
 # Two workers; the heaviest tests are split over them by hand (xdist_group marks). pytest prints
 # the run's duration and its 15 slowest tests.
 test: install
-	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=15 tests
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=40 tests
 
 bench: install
 	rm -rf build/bench

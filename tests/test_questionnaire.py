@@ -397,7 +397,9 @@ def test_the_digest_time_is_asked_and_stored_only_with_a_digest(
     recorded = yaml.safe_load((each / ".copier-answers.yml").read_text())
     assert recorded["newsletter_mode"] == "each" and "digest_time" not in recorded
     for mode in ("digest", "both"):
-        project = render(copier_template, tmp_path / mode, newsletter_mode=mode, digest_time="06:05")
+        project = render(
+            copier_template, tmp_path / mode, newsletter_mode=mode, digest_time="06:05"
+        )
         recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
         assert (recorded["newsletter_mode"], recorded["digest_time"]) == (mode, "06:05")
         settings = runpy.run_path(str(project / "src" / "entsoe_newsletter" / "settings.py"))

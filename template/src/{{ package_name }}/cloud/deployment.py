@@ -1,11 +1,7 @@
-"""The deployments, each kept as one.
+"""The push deployment, and how every deployment is kept as one (scheduled.py has the others).
 
 Prefect's `apply()` deletes and recreates a deployment's automation (automation.py), and pushes
-that arrive meanwhile start nothing: so an existing deployment is updated in place. The pull
-deployment is the same flow with no trigger: on a daily schedule in pull mode, and always there
-for the watch's fallback when a deadline passes. The watch deployment (watch.py) checks the
-deadline on its schedule and alerts about failed runs through its automation. The digest
-deployment (digest.py) mails the daily digest on its schedule, unless newsletter_mode is each.
+that arrive meanwhile start nothing: so an existing deployment is updated in place.
 """
 
 from __future__ import annotations
@@ -14,10 +10,9 @@ import contextlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
-from .. import digest, settings
-from ..events import DEPLOYMENT, PULL_DEPLOYMENT, PULL_PARAMETERS, pull_schedule
+from .. import settings
+from ..events import DEPLOYMENT
 from ..flow import NEWSLETTER_LIMIT, newsletter_flow, subject_limits
-from ..watch import WATCH_DEPLOYMENT, schedules, watch_flow
 from .blocks import RESULT_STORAGE, RESULT_STORAGE_ENV
 from .job_variables import ecs_job_variables
 
@@ -37,7 +32,7 @@ def deployment_job_variables(outputs: Mapping[str, Any], image: str) -> dict[str
     return {"image": image, "env": env}
 
 
-def _runner_deployment(
+def runner_deployment(
     outputs: Mapping[str, Any], image: str, flow: Any, **wanted: Any
 ) -> RunnerDeployment:
     from prefect.types.entrypoint import EntrypointType
@@ -64,73 +59,17 @@ def ensure_deployment(outputs: Mapping[str, Any], image: str) -> str:
             client.upsert_global_concurrency_limit_by_name(name, limit=1)
         with contextlib.suppress(ObjectNotFound):  # the one lock of template versions up to 0.2
             client.delete_global_concurrency_limit_by_name(NEWSLETTER_LIMIT)
-    push = _runner_deployment(
+    push = runner_deployment(
         outputs,
         image,
         newsletter_flow,
         name=settings.DEPLOYMENT_NAME,
         concurrency_limit=RUNS_AT_ONCE,
     )
-    return _ensure(push, DEPLOYMENT)
+    return ensure(push, DEPLOYMENT)
 
 
-def ensure_pull_deployment(outputs: Mapping[str, Any], image: str) -> str:
-    """The pull deployment: scheduled in pull mode, else run only by the watch's fallback."""
-    pull = _runner_deployment(
-        outputs,
-        image,
-        newsletter_flow,
-        name=settings.PULL_DEPLOYMENT_NAME,
-        concurrency_limit=1,
-        parameters=PULL_PARAMETERS,
-        schedules=[pull_schedule()] if settings.PULL_SCHEDULE else [],
-    )
-    return _ensure(pull, PULL_DEPLOYMENT)
-
-
-def ensure_watch_deployment(outputs: Mapping[str, Any], image: str) -> str:
-    """The watch deployment: the deadline check on its schedule; its automation (the failed-run
-    trigger) is the automation step's."""
-    watching = _runner_deployment(
-        outputs,
-        image,
-        watch_flow,
-        name=settings.WATCH_DEPLOYMENT_NAME,
-        concurrency_limit=RUNS_AT_ONCE,
-        schedules=schedules(),
-    )
-    return _ensure(watching, WATCH_DEPLOYMENT)
-
-
-def ensure_digest_deployment(outputs: Mapping[str, Any], image: str) -> str:
-    """The digest deployment on its daily schedule, one run at a time (a day's digest is mailed
-    once); with newsletter_mode each, none: one an earlier answer made is deleted."""
-    if not digest.wanted():
-        return _remove(digest.DIGEST_DEPLOYMENT)
-    digesting = _runner_deployment(
-        outputs,
-        image,
-        digest.digest_flow,
-        name=settings.DIGEST_DEPLOYMENT_NAME,
-        concurrency_limit=1,
-        schedules=digest.schedules(),
-    )
-    return _ensure(digesting, digest.DIGEST_DEPLOYMENT)
-
-
-def _remove(full_name: str) -> str:
-    from prefect.client.orchestration import get_client
-    from prefect.exceptions import ObjectNotFound
-
-    with get_client(sync_client=True) as client:
-        try:
-            client.delete_deployment(client.read_deployment_by_name(full_name).id)
-        except ObjectNotFound:
-            return "absent"
-    return "deleted"
-
-
-def _ensure(wanted: RunnerDeployment, full_name: str) -> str:
+def ensure(wanted: RunnerDeployment, full_name: str) -> str:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.actions import DeploymentScheduleUpdate, DeploymentUpdate
     from prefect.exceptions import ObjectNotFound

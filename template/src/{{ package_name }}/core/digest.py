@@ -15,14 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import jinja2
 import pandas as pd
 
 from .. import settings
 from . import changes
 from .deadline import arrivals
 from .documents import COLUMNS, REGISTRY, Document
-from .newsletter import Letter, chart_png, colour
+from .newsletter import TEMPLATES, Letter, chart_png, colour
 from .processes import title
 from .summary import AreaSummary, Summary, summarise
 from .zones import area_name, area_timezone, local_time
@@ -30,13 +29,6 @@ from .zones import area_name, area_timezone, local_time
 # A type and zone with nothing stored from this many days before the digest's day says so.
 LOOK_BACK_DAYS = 7
 KEYS = ["document_type", "process_type", "area"]  # what a version is a version of
-
-_TEMPLATES = jinja2.Environment(
-    loader=jinja2.PackageLoader(__package__ or __name__, "templates"),
-    autoescape=jinja2.select_autoescape(["html.j2"]),
-    undefined=jinja2.StrictUndefined,
-    keep_trailing_newline=True,
-)
 
 
 @dataclass(frozen=True)
@@ -197,8 +189,8 @@ def render(
     }
     return Letter(
         subject,
-        _TEMPLATES.get_template("digest.html.j2").render(context),
-        _TEMPLATES.get_template("digest.txt.j2").render(context),
+        TEMPLATES.get_template("digest.html.j2").render(context),
+        TEMPLATES.get_template("digest.txt.j2").render(context),
         images,
     )
 

@@ -15,7 +15,8 @@ import pandas as pd
 from .. import settings
 from .summary import AreaSummary, Summary
 
-_TEMPLATES = jinja2.Environment(
+# The newsletter's and the digest's templates (templates/), the zone's part shared by both.
+TEMPLATES = jinja2.Environment(
     loader=jinja2.PackageLoader(__package__ or __name__, "templates"),
     autoescape=jinja2.select_autoescape(["html.j2"]),
     undefined=jinja2.StrictUndefined,
@@ -29,7 +30,7 @@ class Letter:
     html: str  # charts referenced as cid:<file name>, for the email
     text: str
     images: dict[str, bytes]  # file name -> PNG
-    reference: str = ""  # the document's mRID: for support, in a header, never in the text
+    reference: str = ""  # the document's mRID, for support: a header and the footer line alone
 
     def write(self, folder: Path) -> list[Path]:
         """newsletter.html (charts referenced by file name), newsletter.txt and the charts."""
@@ -78,8 +79,8 @@ def render(summary: Summary, document_id: str) -> Letter:
     }
     return Letter(
         summary.subject,
-        _TEMPLATES.get_template("newsletter.html.j2").render(context),
-        _TEMPLATES.get_template("newsletter.txt.j2").render(context),
+        TEMPLATES.get_template("newsletter.html.j2").render(context),
+        TEMPLATES.get_template("newsletter.txt.j2").render(context),
         images,
         document_id,
     )
